@@ -1,0 +1,137 @@
+"""Reading configuration from the environment, strictly.
+
+Every reader either returns a well-formed value or stops start-up with one line
+that names the variable and says what is expected: ``ConfigurationError`` is a
+``SystemExit``, so Python prints that line and exits 1 instead of a traceback.
+Secrets may also come from a file named by ``<NAME>_FILE`` (Docker secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+
+# Values copied from .env.example that must never reach production.
+PLACEHOLDER_MARKERS = ("change-me", "django-insecure")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_MISSING = object()
+
+
+class ConfigurationError(SystemExit):
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"configuration error: {name} {problem} (see .env.example)")
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, read from ``<NAME>_FILE`` when that is set."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        try:
+            return Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{name}_FILE", f"points at an unreadable file: {exc.strerror}: {file_path}"
+            ) from None
+    return os.environ.get(name)
+
+
+def string(name: str, default: str | object = _MISSING) -> str:
+    value = _raw(name)
+    if value is None or value == "":
+        if default is _MISSING:
+            raise ConfigurationError(name, "is required but not set")
+        return default  # type: ignore[return-value]
+    return value
+
+
+def secret(name: str, *, min_length: int = 1, default: str | object = _MISSING) -> str:
+    """A required secret: set, not a placeholder, and at least ``min_length`` long."""
+    value = string(name, default)
+    lowered = value.lower()
+    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+        raise ConfigurationError(name, "still holds the example placeholder; set a real secret")
+    if len(value) < min_length:
+        raise ConfigurationError(name, f"is too short: expected at least {min_length} characters, got {len(value)}")
+    return value
+
+
+def boolean(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ConfigurationError(name, f"must be true or false, got {value!r}")
+
+
+def integer(name: str, default: int, *, minimum: int = 0) -> int:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(name, f"must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigurationError(name, f"must be at least {minimum}, got {number}")
+    return number
+
+
+def string_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
+    """A comma-separated list; empty items are dropped."""
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        if default is _MISSING:
+            raise ConfigurationError(name, "is required: a comma-separated list")
+        return list(default)  # type: ignore[call-overload]
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def origin_list(name: str, default: list[str]) -> list[str]:
+    origins = string_list(name, default)
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or origin.rstrip("/") != origin:
+            raise ConfigurationError(name, f"must list origins like https://app.example.com, got {origin!r}")
+    return origins
+
+
+def database(*, conn_max_age: int) -> dict:
+    """DATABASE_URL if set, otherwise DB_ENGINE/DB_NAME/DB_USER/DB_PASSWORD/DB_HOST/DB_PORT."""
+    url = _raw("DATABASE_URL")
+    if url:
+        config = environ.Env.db_url_config(url) if url.startswith(("postgres://", "postgresql://")) else {}
+        if not config.get("NAME") or not config.get("HOST"):
+            raise ConfigurationError("DATABASE_URL", "must look like postgres://user:password@host:5432/name")
+    else:
+        config = {
+            "ENGINE": string("DB_ENGINE", "django.db.backends.postgresql"),
+            "NAME": string("DB_NAME"),
+            "USER": string("DB_USER"),
+            "PASSWORD": string("DB_PASSWORD"),
+            "HOST": string("DB_HOST"),
+            "PORT": integer("DB_PORT", 5432, minimum=1),
+        }
+    if config.get("ENGINE") not in {"django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"}:
+        raise ConfigurationError("DB_ENGINE", f"must be django.db.backends.postgresql, got {config.get('ENGINE')!r}")
+    config["ENGINE"] = "django.db.backends.postgresql"
+    # Parallel or nested test runs each need their own throwaway database.
+    config["TEST"] = {"NAME": string("DB_TEST_NAME", "") or None}
+    config["CONN_MAX_AGE"] = conn_max_age
+    # A reused connection is checked before each request, so a restarted PostgreSQL
+    # costs one reconnect instead of an error.
+    config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("OPTIONS", {})["connect_timeout"] = integer("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    return config
+
+
+def redis_url(name: str = "REDIS_URL") -> str:
+    url = string(name)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigurationError(name, f"must look like redis://host:6379/0, got {url!r}")
+    return url

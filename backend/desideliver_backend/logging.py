@@ -1,0 +1,21 @@
+"""One JSON object per log line, for production log collectors."""
+
+import json
+import logging
+from datetime import UTC, datetime
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        event = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        status_code = getattr(record, "status_code", None)
+        if status_code is not None:
+            event["status"] = status_code
+        return json.dumps(event, ensure_ascii=False)

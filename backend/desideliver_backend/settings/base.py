@@ -1,0 +1,173 @@
+"""Settings shared by every environment. local.py and production.py state only their differences."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from desideliver_backend import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+SECRET_KEY = config.string("SECRET_KEY")
+DEBUG = config.boolean("DEBUG", default=False)
+ALLOWED_HOSTS = config.string_list("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = config.origin_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "corsheaders",
+    "drf_spectacular",
+    "users",
+    "products",
+    "cart",
+    "orders",
+    "tickets",
+]
+
+MIDDLEWARE = [
+    # Answers /health/* before host validation and HTTPS redirects, so container
+    # probes on 127.0.0.1 work whatever ALLOWED_HOSTS says.
+    "desideliver_backend.health.HealthCheckMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "desideliver_backend.urls"
+WSGI_APPLICATION = "desideliver_backend.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.database(conn_max_age=config.integer("DB_CONN_MAX_AGE", 60))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_PASSWORD = config.string("REDIS_PASSWORD", default="") or None
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": config.redis_url(),
+        "KEY_PREFIX": "desideliver",
+        "OPTIONS": {
+            "PASSWORD": REDIS_PASSWORD,
+            # A cache outage must cost milliseconds, not a hung request: reads fall
+            # back to PostgreSQL and the failure is logged (see DJANGO_REDIS_*).
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "desideliver.cache"
+CATALOGUE_CACHE_SECONDS = config.integer("CATALOGUE_CACHE_SECONDS", 300)
+
+AUTH_USER_MODEL = "users.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-in"
+TIME_ZONE = "Asia/Kolkata"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(config.string("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# seed_demo's demo users and passwords belong on development machines only.
+DEMO_DATA_ALLOWED = False
+
+# Product images are served by Django from MEDIA_ROOT unless a proxy or CDN takes over.
+SERVE_MEDIA = config.boolean("SERVE_MEDIA", default=True)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "desideliver_backend.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "desideliver_backend.exceptions.api_exception_handler",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=config.integer("JWT_ACCESS_MINUTES", 30, minimum=1)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=config.integer("JWT_REFRESH_DAYS", 7, minimum=1)),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "UPDATE_LAST_LOGIN": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "DesiDeliver API",
+    "DESCRIPTION": "Groceries and food delivery: catalogue, cart, orders and support.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+    },
+}
+
+CORS_ALLOWED_ORIGINS = config.origin_list("CORS_ALLOWED_ORIGINS", default=[])
+
+EMAIL_BACKEND = config.string("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = config.string("DEFAULT_FROM_EMAIL", "DesiDeliver <orders@desideliver.in>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10
+
+LOG_LEVEL = config.string("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "readable": {"format": "{asctime} {levelname:<7} {name}: {message}", "style": "{"},
+        "json": {"()": "desideliver_backend.logging.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "readable"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
+}
+
+# `manage.py test` runs the pytest suite in tests/api.
+TEST_RUNNER = "desideliver_backend.test_runner.PytestRunner"

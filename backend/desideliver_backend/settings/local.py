@@ -1,0 +1,43 @@
+"""Development: DEBUG on, console email, readable logs, browsable API.
+
+Runs with no .env at all against the compose service names (db, redis); every
+default below can be overridden from the environment.
+"""
+
+import os
+
+LOCAL_DEFAULTS = {
+    "DEBUG": "true",
+    "SECRET_KEY": "django-insecure-local-development-key-not-for-production",
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,0.0.0.0,[::1],backend",
+    "DB_NAME": "desideliver_dev",
+    "DB_USER": "desideliver",
+    "DB_PASSWORD": "desideliver",
+    "DB_HOST": "db",
+    "REDIS_URL": "redis://redis:6379/0",
+    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+    "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173",
+}
+for _name, _value in LOCAL_DEFAULTS.items():
+    if not os.environ.get(f"{_name}_FILE"):
+        os.environ.setdefault(_name, _value)
+
+from .base import *  # noqa: E402, F403
+from .base import MIDDLEWARE, REST_FRAMEWORK, STORAGES  # noqa: E402
+
+# runserver serves static files itself from the apps; nothing is collected or hashed.
+MIDDLEWARE = [entry for entry in MIDDLEWARE if entry != "whitenoise.middleware.WhiteNoiseMiddleware"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+}
+
+DEMO_DATA_ALLOWED = True

@@ -1,0 +1,39 @@
+"""Production: DEBUG off, secrets required and checked, HTTPS behind a TLS proxy,
+hashed static files through WhiteNoise, one JSON log line per event, SendGrid mail."""
+
+from desideliver_backend import config
+
+from .base import *  # noqa: F403
+from .base import DATABASES, LOGGING, REDIS_PASSWORD
+
+DEBUG = False
+# Django asks for 50 characters; an example placeholder or a dev key is refused.
+SECRET_KEY = config.secret("SECRET_KEY", min_length=50)
+config.secret("DATABASE_URL" if config.string("DATABASE_URL", "") else "DB_PASSWORD", min_length=8)
+if REDIS_PASSWORD is not None:
+    config.secret("REDIS_PASSWORD", min_length=16)
+DATABASES["default"]["CONN_MAX_AGE"] = config.integer("DB_CONN_MAX_AGE", 300)
+
+# The TLS proxy in front says whether the client used HTTPS.
+if config.boolean("USE_X_FORWARDED_PROTO", default=True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = config.boolean("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = config.integer("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# SendGrid over SMTP with an API key; another EMAIL_BACKEND (a staging console, say)
+# makes the key optional.
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F405
+    EMAIL_HOST = config.string("EMAIL_HOST", "smtp.sendgrid.net")
+    EMAIL_PORT = config.integer("EMAIL_PORT", 587, minimum=1)
+    EMAIL_USE_TLS = True
+    EMAIL_HOST_USER = "apikey"
+    EMAIL_HOST_PASSWORD = config.secret("SENDGRID_API_KEY", min_length=20)
+
+LOGGING["handlers"]["console"]["formatter"] = "json"

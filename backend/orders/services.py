@@ -1,0 +1,121 @@
+"""Placing, cancelling and advancing orders.
+
+Stock is decremented inside the order's transaction with the product rows locked
+(in id order, so two orders never deadlock); the database's non-negative stock
+constraint is the last line of defence. Email and cache invalidation wait for the
+commit, so a rolled-back order sends nothing.
+"""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+
+from cart.models import Cart
+from desideliver_backend.exceptions import DomainError
+from products.cache import invalidate_catalogue
+from products.models import Product
+from users.models import Address
+
+from .models import Order, OrderItem
+
+logger = logging.getLogger("desideliver.orders")
+
+
+class OrderError(DomainError):
+    pass
+
+
+def order_create(*, user, address_id: int, note: str = "") -> Order:
+    with transaction.atomic():
+        address = Address.objects.filter(pk=address_id, user=user).first()
+        if address is None:
+            raise OrderError(f"Address {address_id} is not one of your addresses.", field="address")
+        cart, _ = Cart.objects.get_or_create(user=user)
+        # Locking the cart makes a double-submitted checkout place one order, not two.
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        lines = list(cart.items.order_by("product_id").values_list("product_id", "quantity"))
+        if not lines:
+            raise OrderError("Your cart is empty.", field="cart")
+        products = Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk")
+        products = {product.pk: product for product in products.select_related("category")}
+
+        order_items = []
+        for product_id, quantity in lines:
+            product = products[product_id]
+            if not (product.is_active and product.category.is_active):
+                raise OrderError(f"{product.name} is no longer available; remove it from your cart.", field="cart")
+            if product.stock < quantity:
+                raise OrderError(
+                    f"Only {product.stock} of {product.name} left; you have {quantity} in your cart.", field="cart"
+                )
+            order_items.append(
+                OrderItem(
+                    product=product,
+                    product_name=product.name,
+                    unit=product.unit,
+                    unit_price=product.price,
+                    quantity=quantity,
+                )
+            )
+        for item in order_items:
+            Product.objects.filter(pk=item.product_id).update(stock=F("stock") - item.quantity)
+
+        order = Order.objects.create(
+            user=user,
+            total=sum((item.line_total for item in order_items), Decimal("0.00")),
+            delivery_name=user.full_name or user.email,
+            delivery_phone=address.phone or user.phone,
+            delivery_address=address.one_line(),
+            note=note,
+        )
+        for item in order_items:
+            item.order = order
+        OrderItem.objects.bulk_create(order_items)
+        cart.items.all().delete()
+
+        transaction.on_commit(invalidate_catalogue)
+        transaction.on_commit(lambda: _send_confirmation(order.pk))
+    return order
+
+
+def _return_stock(order: Order) -> None:
+    for item in order.items.exclude(product=None).order_by("product_id"):
+        Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
+    transaction.on_commit(invalidate_catalogue)
+
+
+def order_set_status(*, order: Order, status: str) -> Order:
+    """Moves an order along the allowed-transitions table; cancelling returns its stock."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.check_transition(status)
+        if status == Order.Status.CANCELLED:
+            _return_stock(order)
+        order.status = status
+        order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+def order_cancel_by_customer(*, order: Order) -> Order:
+    if order.status != Order.Status.PENDING:
+        raise OrderError("Only a pending order can be cancelled; contact support for help.", field="status")
+    return order_set_status(order=order, status=Order.Status.CANCELLED)
+
+
+def _send_confirmation(order_id: int) -> None:
+    order = Order.objects.select_related("user").prefetch_related("items").get(pk=order_id)
+    body = render_to_string("orders/confirmation_email.txt", {"order": order})
+    try:
+        send_mail(
+            subject=f"DesiDeliver order #{order.pk} confirmed",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[order.user.email],
+        )
+    except Exception:  # the order stands; a lost email is logged for follow-up
+        logger.exception("could not send the confirmation email for order %s", order.pk)

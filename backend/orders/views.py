@@ -1,0 +1,69 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .models import Order
+from .serializers import OrderCreateSerializer, OrderSerializer, OrderStatusSerializer
+
+
+def orders_visible_to(user):
+    orders = Order.objects.prefetch_related("items")
+    return orders if user.is_staff else orders.filter(user=user)
+
+
+class OrderListView(generics.ListAPIView):
+    """The user's orders, newest first (staff see every order)."""
+
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        return orders_visible_to(self.request.user)
+
+
+class OrderDetailView(generics.RetrieveAPIView):
+    serializer_class = OrderSerializer
+
+    def get_queryset(self):
+        return orders_visible_to(self.request.user)
+
+
+class OrderCreateView(APIView):
+    """Turns the cart into an order delivered to one of the user's addresses."""
+
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    def post(self, request):
+        serializer = OrderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_create(
+            user=request.user, address_id=serializer.validated_data["address"], note=serializer.validated_data["note"]
+        )
+        return Response(
+            OrderSerializer(orders_visible_to(request.user).get(pk=order.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class OrderCancelView(APIView):
+    """Cancels one of the user's own orders while it is still pending; its stock returns."""
+
+    @extend_schema(request=None, responses=OrderSerializer)
+    def post(self, request, pk: int):
+        order = get_object_or_404(Order, pk=pk, user=request.user)
+        order = services.order_cancel_by_customer(order=order)
+        return Response(OrderSerializer(orders_visible_to(request.user).get(pk=order.pk)).data)
+
+
+class OrderStatusView(APIView):
+    """Staff move an order along its allowed transitions."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(request=OrderStatusSerializer, responses=OrderSerializer)
+    def patch(self, request, pk: int):
+        order = get_object_or_404(Order, pk=pk)
+        serializer = OrderStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_set_status(order=order, status=serializer.validated_data["status"])
+        return Response(OrderSerializer(orders_visible_to(request.user).get(pk=order.pk)).data)

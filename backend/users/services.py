@@ -1,0 +1,19 @@
+from django.db import transaction
+
+from .models import Address, User
+
+
+@transaction.atomic
+def address_save(*, address: Address) -> Address:
+    """Saves an address; making it the default unsets the user's previous default."""
+    user_addresses = Address.objects.select_for_update().filter(user=address.user)
+    if address.is_default:
+        user_addresses.exclude(pk=address.pk).filter(is_default=True).update(is_default=False)
+    elif not user_addresses.exclude(pk=address.pk).exists():
+        address.is_default = True  # a user's first address is their default
+    address.save()
+    return address
+
+
+def user_register(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
+    return User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# usage: docker-entrypoint.sh [postgres [ARGS...] | -ARGS... | COMMAND...]
+# Initialises PGDATA on first start from POSTGRES_USER, POSTGRES_PASSWORD and
+# POSTGRES_DB, runs /docker-entrypoint-initdb.d/*.sql|*.sh, then execs postgres.
+set -euo pipefail
+
+if [[ "${1:-}" == -* ]]; then
+  set -- postgres "$@"
+fi
+if [[ "${1:-}" != postgres ]]; then
+  exec "$@"
+fi
+
+if [[ "$(id -u)" == 0 ]]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+
+if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
+  : "${POSTGRES_USER:=postgres}"
+  : "${POSTGRES_DB:=$POSTGRES_USER}"
+  if [[ -z "${POSTGRES_PASSWORD:-}" ]]; then
+    echo "error: database is uninitialized and POSTGRES_PASSWORD is not set" >&2
+    exit 1
+  fi
+  pwfile="$(mktemp)"
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  initdb -D "$PGDATA" --username="$POSTGRES_USER" --pwfile="$pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
+
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  psql=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --dbname postgres)
+  if [[ "$POSTGRES_DB" != postgres ]]; then
+    "${psql[@]}" -q --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
+  fi
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) echo "running $f"; . "$f" ;;
+      *.sql) echo "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" ;;
+      *.sql.gz) echo "running $f"; gunzip -c "$f" | "${psql[@]}" --dbname "$POSTGRES_DB" ;;
+    esac
+  done
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  echo "PostgreSQL init process complete; ready for start up."
+fi
+
+exec "$@" -c listen_addresses='*'

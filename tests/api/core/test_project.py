@@ -1,0 +1,85 @@
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from products.models import Category, Product
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+REPO_DIR = Path(__file__).resolve().parents[3]
+
+
+def test_migrations_match_the_models():
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_openapi_schema_and_docs_are_served(client):
+    schema = client.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ["/api/auth/login/", "/api/products/", "/api/cart/add/", "/api/orders/create/", "/api/tickets/"]:
+        assert path in paths
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger" in docs.content.lower()
+
+
+def test_cors_header_only_for_listed_origins(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.desideliver.in"]
+    allowed = client.get("/api/products/", HTTP_ORIGIN="https://app.desideliver.in")
+    assert allowed["Access-Control-Allow-Origin"] == "https://app.desideliver.in"
+    refused = client.get("/api/products/", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in refused
+
+
+def test_seed_demo_is_idempotent_and_gives_a_working_login(client):
+    call_command("seed_demo", stdout=StringIO())
+    counts = (Category.objects.count(), Product.objects.count(), User.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert (Category.objects.count(), Product.objects.count(), User.objects.count()) == counts
+    assert counts[1] >= 20
+    login = client.post(
+        "/api/auth/login/",
+        {"email": "demo@desideliver.in", "password": "desideliver-demo"},
+        content_type="application/json",
+    )
+    assert login.status_code == 200
+
+
+def test_admin_lists_every_model(admin_client):
+    for path in [
+        "users/user",
+        "users/address",
+        "products/category",
+        "products/product",
+        "cart/cart",
+        "orders/order",
+        "tickets/ticket",
+    ]:
+        assert admin_client.get(f"/admin/{path}/").status_code == 200, path
+
+
+def test_manage_py_test_runs_the_pytest_suite_for_one_app():
+    # Its own test database, so it does not collide with the one this run holds.
+    env = {**os.environ, "DB_TEST_NAME": "test_desideliver_manage_py_test"}
+    env.pop("DJANGO_SETTINGS_MODULE")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "test", "tickets", "-v", "2"],
+        cwd=REPO_DIR / "backend",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "tests/api/tickets/test_tickets.py::" in result.stdout
+    assert "tests/api/orders" not in result.stdout
+    assert " passed" in result.stdout.splitlines()[-1]

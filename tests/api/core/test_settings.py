@@ -1,0 +1,113 @@
+"""Production settings refuse to start on missing or malformed configuration."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
+
+VALID_PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "desideliver_backend.settings.production",
+    "SECRET_KEY": "p7#Jw0q!Zr3v$L9m@Xc2^Tb6&Nf1*Hd5(Ks8)Gy4-Ua0+Ei7=Oo3",
+    "ALLOWED_HOSTS": "api.desideliver.in",
+    "CSRF_TRUSTED_ORIGINS": "https://api.desideliver.in",
+    "DB_NAME": "desideliver",
+    "DB_USER": "desideliver",
+    "DB_PASSWORD": "s3cure-database-password",
+    "DB_HOST": "db.internal",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "SENDGRID_API_KEY": "SG.realistic-looking-sendgrid-api-key",
+    "CORS_ALLOWED_ORIGINS": "https://desideliver.in",
+}
+
+
+def settings_value(expression: str) -> tuple[str, ...]:
+    """Arguments that make run_django print a settings expression."""
+    return ("-c", f"import django; django.setup(); from django.conf import settings; print({expression})")
+
+
+def run_django(env_overrides: dict, *args: str, drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
+    env.update(VALID_PRODUCTION_ENV)
+    env.update(env_overrides)
+    for name in drop:
+        env.pop(name, None)
+    command = args if args[:1] == ("-c",) else ("manage.py", *(args or ("check",)))
+    return subprocess.run(
+        [sys.executable, *command], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_realistic_production_environment_passes_check_deploy():
+    result = run_django({}, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "DB_PASSWORD", "DB_HOST", "REDIS_URL", "SENDGRID_API_KEY"]
+)
+def test_a_missing_required_variable_stops_startup_with_one_line(name):
+    result = run_django({}, drop=(name,))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"configuration error: {name} ")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SECRET_KEY", "django-insecure-local-development-key-not-for-production", "placeholder"),
+        ("SECRET_KEY", "change-me-to-50-random-characters-change-me-to-50-random", "placeholder"),
+        ("SECRET_KEY", "too-short", "too short"),
+        ("DB_PASSWORD", "change-me", "placeholder"),
+        ("DEBUG", "maybe", "true or false"),
+        ("DB_PORT", "fivefourthreetwo", "whole number"),
+        ("DB_ENGINE", "django.db.backends.sqlite3", "postgresql"),
+        ("DATABASE_URL", "not a url", "postgres://"),
+        ("REDIS_URL", "localhost:6379", "redis://"),
+        ("CORS_ALLOWED_ORIGINS", "desideliver.in", "origins"),
+        ("SECRET_KEY_FILE", "/nonexistent/secret", "unreadable file"),
+    ],
+)
+def test_a_malformed_or_placeholder_value_is_refused_by_name(name, value, expected):
+    result = run_django({name: value})
+    assert result.returncode != 0
+    line = result.stderr.strip()
+    assert "\n" not in line, result.stderr
+    assert name in line
+    assert expected in line
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(VALID_PRODUCTION_ENV["SECRET_KEY"] + "\n")
+    result = run_django(
+        {"SECRET_KEY_FILE": str(key_file)}, *settings_value("settings.SECRET_KEY"), drop=("SECRET_KEY",)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == VALID_PRODUCTION_ENV["SECRET_KEY"]
+
+
+def test_production_never_runs_with_debug_on():
+    result = run_django({"DEBUG": "true"}, *settings_value("settings.DEBUG"))
+    assert result.stdout.strip() == "False"
+
+
+def test_local_settings_run_with_no_environment_at_all():
+    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
+    env["DJANGO_SETTINGS_MODULE"] = "desideliver_backend.settings.local"
+    result = subprocess.run(
+        [sys.executable, *settings_value("settings.DEBUG, settings.DATABASES['default']['HOST']")],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True db"
