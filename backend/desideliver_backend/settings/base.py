@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "corsheaders",
     "drf_spectacular",
+    "desideliver_backend",  # project-wide management commands
     "users",
     "products",
     "cart",

@@ -11,7 +11,7 @@ if [[ "${1:-}" == redis-server && "$(id -u)" == 0 ]]; then
   chown -R redis:redis /data 2>/dev/null || true
   exec setpriv --reuid=redis --regid=redis --init-groups "$0" "$@"
 fi
-if [[ "${1:-}" == redis-server ]]; then
+if [[ "${1:-}" == redis-server && "${2:-}" != -v && "${2:-}" != --version ]]; then
   shift
   set -- redis-server --protected-mode no --bind '* -::*' "$@"
 fi

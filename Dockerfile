@@ -1,0 +1,72 @@
+# One Dockerfile, four stages: base -> deps -> development | production.
+# Both targets share the base image and the runtime dependency layer.
+# The base image is a build argument so a mirror or an air-gapped network can
+# substitute its own (see scripts/base-images/build).
+ARG PYTHON_IMAGE=python:3.13-slim
+
+# base: the interpreter, the environment every stage shares and the app user.
+FROM ${PYTHON_IMAGE} AS base
+ARG APP_UID=1000
+ARG APP_GID=1000
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+# uid 0 is allowed so a root-owned checkout (CI) stays writable in development.
+RUN groupadd --non-unique --gid "$APP_GID" app \
+ && useradd --non-unique --uid "$APP_UID" --gid "$APP_GID" --create-home --shell /bin/bash app
+
+# deps: the runtime virtualenv, rebuilt only when the lock file changes.
+FROM base AS deps
+ARG UV_VERSION=0.13.9
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never
+RUN --mount=type=cache,target=/root/.cache/pip \
+    python3 -m venv /opt/uv && /opt/uv/bin/pip install --disable-pip-version-check "uv==$UV_VERSION"
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=backend/requirements/base.txt,target=/tmp/base.txt \
+    /opt/uv/bin/uv venv --python "$(command -v python3)" /opt/venv \
+ && /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r /tmp/base.txt
+
+# development: runtime plus dev dependencies and the tools a developer uses in
+# the container (git, psql, redis-cli, debugpy, pre-commit, ruff, pytest).
+# The source is bind-mounted at /workspace, not copied.
+FROM deps AS development
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      git openssh-client postgresql-client redis-tools shellcheck \
+      procps less curl bash-completion \
+ && rm -rf /var/lib/apt/lists/* \
+ && git config --system --add safe.directory /workspace
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=bind,source=backend/requirements,target=/tmp/requirements \
+    /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r /tmp/requirements/dev.txt
+COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
+ENV PYTHONPYCACHEPREFIX=/home/app/.cache/pycache \
+    HISTFILE=/home/app/.history/bash_history \
+    PRE_COMMIT_HOME=/home/app/.cache/pre-commit
+USER app
+RUN mkdir -p /home/app/.cache /home/app/.history
+WORKDIR /workspace/backend
+EXPOSE 8000 5678
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["dev-server"]
+
+# production: runtime dependencies and the source only; root owns the code and the
+# app user can write nothing but media. Static files are collected at build time.
+FROM base AS production
+COPY --from=deps /opt/venv /opt/venv
+COPY scripts/docker-entrypoint.sh /usr/local/bin/
+WORKDIR /app
+COPY backend/ /app/
+RUN python -m compileall -q -j 0 /app \
+ && DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0 \
+ && install -d -o app -g app /app/media
+ENV DJANGO_SETTINGS_MODULE=desideliver_backend.settings.production \
+    PORT=8000
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import os, urllib.request as u; u.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health/live/', timeout=2)"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["gunicorn"]

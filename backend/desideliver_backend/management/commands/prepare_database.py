@@ -1,0 +1,77 @@
+"""Readies the database before a server starts (called by the container entrypoint).
+
+1. Waits for PostgreSQL, up to --wait seconds, saying what it waits for.
+2. Applies migrations while holding a PostgreSQL advisory lock, so several
+   replicas starting at once migrate one after another, never concurrently.
+3. Creates the superuser named by DJANGO_SUPERUSER_EMAIL and
+   DJANGO_SUPERUSER_PASSWORD if no user has that email yet.
+"""
+
+import os
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, connection
+
+# An arbitrary, fixed key: every DesiDeliver process migrating takes the same lock.
+MIGRATION_LOCK_KEY = 7_330_001
+
+
+class Command(BaseCommand):
+    help = "Wait for PostgreSQL, migrate under an advisory lock, create the configured superuser."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=int(os.environ.get("DB_WAIT_SECONDS", "60")),
+            help="Seconds to wait for PostgreSQL (default: $DB_WAIT_SECONDS or 60).",
+        )
+        parser.add_argument("--wait-only", action="store_true", help="Only wait for PostgreSQL.")
+
+    def handle(self, *args, wait, wait_only, **options):
+        self._wait_for_database(wait)
+        if wait_only:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+            try:
+                call_command("migrate", interactive=False, verbosity=options["verbosity"])
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+        self._ensure_superuser()
+
+    def _wait_for_database(self, timeout: int) -> None:
+        settings = connection.settings_dict
+        target = f"PostgreSQL at {settings['HOST']}:{settings['PORT'] or 5432}"
+        deadline = time.monotonic() + timeout
+        next_report = 0.0
+        while True:
+            try:
+                connection.ensure_connection()
+                return
+            except OperationalError as exc:
+                error = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+                now = time.monotonic()
+                if now >= deadline:
+                    raise CommandError(f"{target} did not answer within {timeout} s: {error}") from None
+                if now >= next_report:
+                    self.stderr.write(f"waiting for {target}: {error}")
+                    next_report = now + 5
+                connection.close()
+                time.sleep(0.5)
+
+    def _ensure_superuser(self) -> None:
+        email = os.environ.get("DJANGO_SUPERUSER_EMAIL")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        if not email:
+            return
+        if not password:
+            raise CommandError("DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD is not")
+        users = get_user_model().objects
+        if users.filter(email__iexact=email).exists():
+            return
+        users.create_superuser(email=email, password=password)
+        self.stdout.write(f"created superuser {email}")

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# usage: docker-entrypoint.sh gunicorn|dev-server [ARGS...]
+#        docker-entrypoint.sh COMMAND [ARGS...]
+#
+# Before a server starts: waits for PostgreSQL (DB_WAIT_SECONDS, default 60),
+# applies migrations under a PostgreSQL advisory lock so replicas can start
+# together (DJANGO_MIGRATE_ON_START=false leaves that to a one-off job), and
+# creates the superuser named by DJANGO_SUPERUSER_EMAIL/_PASSWORD if it is missing.
+# Any other command (pytest, manage.py ..., bash) runs as it is.
+set -euo pipefail
+
+if [[ $# -eq 0 ]]; then
+  sed -n '2,3p' "$0" >&2
+  exit 2
+fi
+
+case "$1" in
+  gunicorn | dev-server)
+    if [[ "${DJANGO_MIGRATE_ON_START:-true}" == true ]]; then
+      python manage.py prepare_database
+    else
+      python manage.py prepare_database --wait-only
+    fi
+    ;;
+esac
+
+case "$1" in
+  gunicorn)
+    shift
+    exec gunicorn --config gunicorn.conf.py desideliver_backend.wsgi "$@"
+    ;;
+  *)
+    exec "$@"
+    ;;
+esac
