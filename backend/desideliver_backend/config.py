@@ -13,8 +13,10 @@ from pathlib import Path
 
 import environ
 
-# Values copied from .env.example that must never reach production.
+# Values copied from .env.example that must never reach production: anything
+# containing a marker, and the development defaults themselves.
 PLACEHOLDER_MARKERS = ("change-me", "django-insecure")
+DEVELOPMENT_VALUES = {"desideliver", "desideliver-demo"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -52,7 +54,7 @@ def secret(name: str, *, min_length: int = 1, default: str | object = _MISSING) 
     """A required secret: set, not a placeholder, and at least ``min_length`` long."""
     value = string(name, default)
     lowered = value.lower()
-    if any(marker in lowered for marker in PLACEHOLDER_MARKERS):
+    if lowered in DEVELOPMENT_VALUES or any(marker in lowered for marker in PLACEHOLDER_MARKERS):
         raise ConfigurationError(name, "still holds the example placeholder; set a real secret")
     if len(value) < min_length:
         raise ConfigurationError(name, f"is too short: expected at least {min_length} characters, got {len(value)}")

@@ -1,0 +1,65 @@
+"""The stack suite: real images and containers, driven from the host.
+
+It uses compose projects of its own (desideliver-stacktest, -prod) on their own
+ports and volumes, so a developer's running stack and data are never touched.
+A machine without a working Docker engine fails this suite; it never skips.
+"""
+
+import secrets
+import socket
+
+import pytest
+
+from tests.stack.stack import Stack, run
+
+DEV_PORT = 18000
+PROD_PORT = 18100
+
+PROD_SECRETS = {
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "DB_PASSWORD": secrets.token_urlsafe(16),
+    "REDIS_PASSWORD": secrets.token_urlsafe(24),
+    "ALLOWED_HOSTS": "localhost,127.0.0.1",
+    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+}
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine():
+    result = run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False)
+    if result.returncode != 0:
+        pytest.fail(f"the stack suite needs a running Docker engine: {result.stderr.strip()}", pytrace=False)
+    return result.stdout.strip()
+
+
+def _start(stack: Stack, ports: dict[str, int]) -> None:
+    stack.down("--volumes")
+    taken = [f"{name}={port}" for name, port in ports.items() if not _port_free(port)]
+    if taken:
+        pytest.fail(f"host ports needed by the stack suite are taken: {', '.join(taken)}", pytrace=False)
+    stack.up("--build")
+
+
+@pytest.fixture(scope="session")
+def dev_stack():
+    ports = {"BACKEND_PORT": DEV_PORT, "DB_PORT_HOST": DEV_PORT + 1, "REDIS_PORT_HOST": DEV_PORT + 2}
+    stack = Stack(
+        "desideliver-stacktest", "docker-compose.yml", DEV_PORT,
+        {"DB_PORT_HOST": str(ports["DB_PORT_HOST"]), "REDIS_PORT_HOST": str(ports["REDIS_PORT_HOST"])},
+    )  # fmt: skip
+    _start(stack, ports)
+    yield stack
+    stack.down("--volumes")
+
+
+@pytest.fixture(scope="session")
+def prod_stack():
+    stack = Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, dict(PROD_SECRETS))
+    _start(stack, {"BACKEND_PORT": PROD_PORT})
+    yield stack
+    stack.down("--volumes")

@@ -1,0 +1,124 @@
+"""Helpers for driving real compose stacks from the host."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def clean_env(**variables: str) -> dict:
+    """Only what docker needs to run (PATH, HOME for its CLI plugins, DOCKER_*), plus ``variables``."""
+    env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"} or k.startswith("DOCKER_")}
+    return {**env, **variables}
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+def run(args: list[str], *, env: dict | None = None, check: bool = True, timeout: int = 600, input: str | None = None):
+    result = subprocess.run(
+        args, cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=timeout, input=input, check=False
+    )
+    if check and result.returncode != 0:
+        raise CommandFailed(f"{' '.join(args)} exited {result.returncode}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+@dataclass
+class Stack:
+    """One compose project: a compose file, a project name and its environment."""
+
+    project: str
+    compose_file: str
+    port: int
+    extra_env: dict = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict:
+        env = {**os.environ, **self.extra_env, "BACKEND_PORT": str(self.port)}
+        env.setdefault("APP_UID", str(REPO_DIR.stat().st_uid))
+        env.setdefault("APP_GID", str(REPO_DIR.stat().st_gid))
+        return env
+
+    def compose(self, *args: str, check: bool = True, env: dict | None = None, timeout: int = 600, input: str | None = None):
+        command = ["docker", "compose", "-p", self.project, "-f", self.compose_file, *args]
+        return run(command, env=env or self.env, check=check, timeout=timeout, input=input)
+
+    def exec(self, service: str, *args: str, check: bool = True, user: str | None = None, env: dict | None = None):
+        options = ["-T"] + (["--user", user] if user else [])
+        for name, value in (env or {}).items():
+            options += ["-e", f"{name}={value}"]
+        return self.compose("exec", *options, service, *args, check=check)
+
+    def container_id(self, service: str) -> str:
+        return self.compose("ps", "--all", "-q", service).stdout.strip()
+
+    def inspect(self, service: str) -> dict:
+        return json.loads(run(["docker", "inspect", self.container_id(service)]).stdout)[0]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def up(self, *args: str) -> None:
+        self.compose("up", "--detach", "--wait", *args, timeout=900)
+
+    def down(self, *args: str) -> None:
+        self.compose("down", "--remove-orphans", *args, check=False)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is a response the tests look at, not follow
+
+
+# Loopback only: no proxy from the environment, no redirects followed.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def http(method: str, url: str, *, body=None, token: str | None = None, headers: dict | None = None, timeout: float = 10):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return Response(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, dict(error.headers), error.read())
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except (OSError, urllib.error.URLError) as exc:
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")

@@ -1,0 +1,54 @@
+"""The tools the rest of the suite trusts, and the build itself."""
+
+import shutil
+
+from tests.stack.stack import REPO_DIR, clean_env, run
+
+
+def test_docker_compose_reports_failure():
+    # A compose that exits 0 on failure would make every check below pass.
+    result = run(["docker", "compose", "-f", "/nonexistent/compose.yml", "config"], check=False)
+    assert result.returncode != 0
+    assert "nonexistent" in result.stderr
+
+
+def test_compose_files_are_valid():
+    for compose_file in ("docker-compose.yml", "docker-compose.prod.yml"):
+        env = clean_env(SECRET_KEY="x", DB_PASSWORD="x", REDIS_PASSWORD="x", ALLOWED_HOSTS="x")
+        run(["docker", "compose", "-f", compose_file, "config", "--quiet"], env=env)
+
+
+def test_a_missing_production_secret_stops_the_stack_with_a_readable_message():
+    env = clean_env(DB_PASSWORD="x", REDIS_PASSWORD="x", ALLOWED_HOSTS="x")
+    result = run(["docker", "compose", "-f", "docker-compose.prod.yml", "up", "--no-start"], env=env, check=False)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "set SECRET_KEY to 50+ random characters" in result.stderr
+
+
+def test_a_source_only_change_reuses_the_dependency_layer(tmp_path, prod_stack):
+    # Build a copy of the context with one source line changed: every dependency step must be cached.
+    context = tmp_path / "context"
+    context.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "docker-compose.prod.yml"):
+        shutil.copy(REPO_DIR / name, context / name)
+    ignore = shutil.ignore_patterns("__pycache__", "media", "staticfiles")
+    shutil.copytree(REPO_DIR / "backend", context / "backend", ignore=ignore)
+    shutil.copytree(REPO_DIR / "scripts", context / "scripts")
+    with open(context / "backend" / "products" / "views.py", "a") as views:
+        views.write("\n# a source-only change\n")
+    env = {**prod_stack.env, "BACKEND_IMAGE": "desideliver-backend:stacktest-rebuild"}
+    command = ["docker", "compose", "--progress", "plain", "-p", "desideliver-stacktest-rebuild",
+               "-f", str(context / "docker-compose.prod.yml"), "build", "backend"]  # fmt: skip
+    result = run(command, env=env)
+    log = result.stdout + result.stderr
+    steps = {}
+    for line in log.splitlines():
+        step, _, text = line.partition(" ")
+        if step.startswith("#") and "pip install" in text:
+            steps[step] = text
+    assert steps, log[-3000:]
+    for step, text in steps.items():
+        assert f"{step} CACHED" in log, f"reinstalled after a source-only change: {text}"
+    assert "COPY backend/ /app/" in log
+    run(["docker", "image", "rm", "desideliver-backend:stacktest-rebuild"], check=False)

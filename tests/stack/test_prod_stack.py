@@ -1,0 +1,117 @@
+"""The production stack: Gunicorn, hardening, static files, secrets, isolation."""
+
+import json
+import math
+import re
+
+from tests.stack.stack import http, run
+
+HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front would send
+
+
+def test_it_serves_through_gunicorn_with_debug_off(prod_stack):
+    response = http("GET", prod_stack.url("/api/products/"), headers=HTTPS)
+    assert response.status == 200
+    assert response.headers["Server"] == "gunicorn"
+    assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+    missing = http("GET", prod_stack.url("/no-such-page/"), headers=HTTPS)
+    assert missing.status == 404
+    assert b"Traceback" not in missing.body and b"DEBUG = True" not in missing.body
+    assert len(missing.body) < 2000, "a 404 in production must not be Django's debug page"
+
+
+def test_plain_http_is_redirected_to_https(prod_stack):
+    response = http("GET", prod_stack.url("/api/products/"))
+    assert response.status == 301
+    assert response.headers["Location"].startswith("https://")
+
+
+def test_health_probes_need_no_https_and_no_allowed_host(prod_stack):
+    assert http("GET", prod_stack.url("/health/live/"), headers={"Host": "internal-probe"}).status == 200
+    ready = http("GET", prod_stack.url("/health/ready/"))
+    assert ready.status == 200
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert prod_stack.inspect("backend")["State"]["Health"]["Status"] == "healthy"
+
+
+def test_static_files_are_hashed_and_cached_for_long(prod_stack):
+    manifest = json.loads(prod_stack.exec("backend", "cat", "/app/staticfiles/staticfiles.json").stdout)
+    hashed = manifest["paths"]["admin/css/base.css"]
+    assert re.search(r"\.[0-9a-f]{12}\.css$", hashed)
+    response = http("GET", prod_stack.url(f"/static/{hashed}"), headers={**HTTPS, "Accept-Encoding": "gzip"})
+    assert response.status == 200
+    assert "max-age=315360000" in response.headers["Cache-Control"]
+    assert response.headers.get("Content-Encoding") == "gzip"
+
+
+def test_gunicorn_is_pid_1s_direct_child_with_workers_per_cpu_limit(prod_stack):
+    processes = prod_stack.compose("top", "backend").stdout
+    gunicorn_lines = [line for line in processes.splitlines() if "gunicorn" in line]
+    cpus = float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9
+    # One master plus two workers per CPU the container may use.
+    assert len(gunicorn_lines) == 1 + 2 * math.ceil(cpus), processes
+    cmdline = prod_stack.exec("backend", "cat", "/proc/1/cmdline").stdout.replace("\0", " ")
+    assert "gunicorn" in cmdline, f"PID 1 is {cmdline!r}, so SIGTERM would not reach Gunicorn"
+
+
+def test_check_deploy_is_clean(prod_stack):
+    result = prod_stack.exec("backend", "python", "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert "no issues" in result.stdout
+
+
+def test_containers_are_hardened(prod_stack):
+    for service in ("backend", "db", "redis"):
+        host = prod_stack.inspect(service)["HostConfig"]
+        assert host["ReadonlyRootfs"] is True, service
+        assert "no-new-privileges:true" in host["SecurityOpt"], service
+        assert host["CapDrop"] == ["ALL"], service
+        assert host["Memory"] > 0 and host["NanoCpus"] > 0, service
+        assert host["RestartPolicy"]["Name"] == "unless-stopped", service
+    backend = prod_stack.inspect("backend")
+    assert backend["Config"]["User"] == "app"
+    assert prod_stack.exec("backend", "id", "-u").stdout.strip() == "1000"
+    write = prod_stack.exec("backend", "touch", "/app/manage.py", check=False)
+    assert write.returncode != 0
+
+
+def test_the_production_image_carries_no_dev_tooling(prod_stack):
+    image = prod_stack.inspect("backend")["Config"]["Image"]
+    probe = "import importlib.util as u; print([m for m in ('pytest', 'debugpy', 'ruff', 'pre_commit', 'uv') if u.find_spec(m)])"
+    result = run(["docker", "run", "--rm", "--entrypoint", "python", image, "-c", probe])
+    assert result.stdout.strip() == "[]"
+    tools = run(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "command -v gcc cc git psql || true"])
+    assert tools.stdout.strip() == ""
+
+
+def test_postgres_and_redis_are_not_reachable_from_the_host(prod_stack):
+    for service in ("db", "redis"):
+        ports = prod_stack.inspect(service)["NetworkSettings"]["Ports"] or {}
+        assert all(not bindings for bindings in ports.values()), (service, ports)
+        networks = prod_stack.inspect(service)["NetworkSettings"]["Networks"]
+        assert list(networks) == ["desideliver-stacktest-prod_internal"], networks
+    published = prod_stack.inspect("backend")["NetworkSettings"]["Ports"]
+    assert [port for port, bindings in published.items() if bindings] == ["8000/tcp"]
+
+
+def test_redis_refuses_commands_without_the_password(prod_stack):
+    refused = prod_stack.exec("redis", "redis-cli", "ping", env={"REDISCLI_AUTH": ""}, check=False)
+    assert "NOAUTH" in refused.stdout + refused.stderr
+    allowed = prod_stack.exec("redis", "redis-cli", "ping")
+    assert allowed.stdout.strip() == "PONG"
+
+
+def test_a_placeholder_secret_stops_the_backend_with_one_line(prod_stack):
+    env = {**prod_stack.env, "SECRET_KEY": "change-me-to-50-random-characters-change-me-to-50-random"}
+    result = prod_stack.compose("run", "--rm", "--no-deps", "backend", "gunicorn", env=env, check=False)
+    assert result.returncode != 0
+    assert "configuration error: SECRET_KEY still holds the example placeholder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_gunicorn_gracefully(prod_stack):
+    prod_stack.compose("stop", "--timeout", "30", "backend")
+    state = prod_stack.inspect("backend")["State"]
+    assert state["ExitCode"] == 0, state
+    prod_stack.compose("start", "backend")
+    prod_stack.up()
+    assert http("GET", prod_stack.url("/health/ready/")).status == 200
