@@ -44,7 +44,9 @@ COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
 ENV PYTHONPYCACHEPREFIX=/home/app/.cache/pycache \
     HISTFILE=/home/app/.history/bash_history \
     PRE_COMMIT_HOME=/home/app/.cache/pre-commit
-USER app
+ARG APP_UID=1000
+ARG APP_GID=1000
+USER ${APP_UID}:${APP_GID}
 RUN mkdir -p /home/app/.cache /home/app/.history
 WORKDIR /workspace/backend
 EXPOSE 8000 5678
@@ -52,7 +54,7 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["dev-server"]
 
 # production: runtime dependencies and the source only; root owns the code and the
-# app user can write nothing but media. Static files are collected at build time.
+# app user (always uid 1000 here) can write nothing but media. Static files are collected at build time.
 FROM base AS production
 COPY --from=deps /opt/venv /opt/venv
 COPY scripts/docker-entrypoint.sh /usr/local/bin/
@@ -63,7 +65,7 @@ RUN python -m compileall -q -j 0 /app \
  && install -d -o app -g app /app/media
 ENV DJANGO_SETTINGS_MODULE=desideliver_backend.settings.production \
     PORT=8000
-USER app
+USER 1000:1000
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request as u; u.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health/live/', timeout=2)"]

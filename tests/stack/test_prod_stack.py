@@ -68,7 +68,7 @@ def test_containers_are_hardened(prod_stack):
         assert host["Memory"] > 0 and host["NanoCpus"] > 0, service
         assert host["RestartPolicy"]["Name"] == "unless-stopped", service
     backend = prod_stack.inspect("backend")
-    assert backend["Config"]["User"] == "app"
+    assert backend["Config"]["User"] == "1000:1000"
     assert prod_stack.exec("backend", "id", "-u").stdout.strip() == "1000"
     write = prod_stack.exec("backend", "touch", "/app/manage.py", check=False)
     assert write.returncode != 0
