@@ -40,10 +40,13 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 # The root filesystem is read-only; heartbeat files live in memory.
-worker_tmp_dir = "/dev/shm"
+worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs private to the container)
 # Only the reverse proxy on the compose network reaches the app.
 forwarded_allow_ips = "*"
 accesslog = "-"
 errorlog = "-"
-access_log_format = '{"remote": "%({x-forwarded-for}i)s", "method": "%(m)s", "path": "%(U)s", "status": %(s)s, "bytes": %(B)s, "ms": %(M)s, "agent": "%(a)s"}'
+access_log_format = (
+    '{"remote": "%({x-forwarded-for}i)s", "method": "%(m)s", "path": "%(U)s", '
+    '"status": %(s)s, "bytes": %(B)s, "ms": %(M)s, "agent": "%(a)s"}'
+)
 control_socket_disable = True

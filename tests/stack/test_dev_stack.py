@@ -31,11 +31,15 @@ def test_a_customer_can_register_log_in_browse_fill_a_cart_and_order(dev_stack):
     email = f"stack-{uuid.uuid4().hex[:8]}@example.in"
     registered = http("POST", dev_stack.url("/api/auth/register/"), body={"email": email, "password": PASSWORD})
     assert registered.status == 201, registered.body
-    token = http("POST", dev_stack.url("/api/auth/login/"), body={"email": email, "password": PASSWORD}).json()["access"]
+    token = http("POST", dev_stack.url("/api/auth/login/"), body={"email": email, "password": PASSWORD}).json()[
+        "access"
+    ]
 
     products = http("GET", dev_stack.url("/api/products/?search=atta")).json()["results"]
     assert products and products[0]["name"] == "Chakki Atta"
-    added = http("POST", dev_stack.url("/api/cart/add/"), token=token, body={"product": products[0]["id"], "quantity": 2})
+    added = http(
+        "POST", dev_stack.url("/api/cart/add/"), token=token, body={"product": products[0]["id"], "quantity": 2}
+    )
     assert added.status == 201
     assert added.json()["subtotal"] == "530.00"
 
@@ -92,7 +96,10 @@ def test_a_syntax_error_does_not_take_the_container_down(dev_stack):
 
 def test_manage_py_runs_in_the_backend_container(dev_stack):
     dev_stack.exec("backend", "python", "manage.py", "migrate", "--check")
-    assert "No changes detected" in dev_stack.exec("backend", "python", "manage.py", "makemigrations", "--check", "--dry-run").stdout
+    assert (
+        "No changes detected"
+        in dev_stack.exec("backend", "python", "manage.py", "makemigrations", "--check", "--dry-run").stdout
+    )
     round_trip = dev_stack.exec(
         "backend", "python", "manage.py", "shell", "--no-imports", "-c",
         "from django.core.cache import cache; cache.set('stack-probe', 'namaste', 30); print(cache.get('stack-probe'))",
@@ -121,7 +128,9 @@ def test_data_survives_down_and_up_and_down_v_removes_it(dev_stack):
     assert http("POST", dev_stack.url("/api/auth/register/"), body={"email": email, "password": PASSWORD}).status == 201
 
     def can_log_in():
-        return http("POST", dev_stack.url("/api/auth/login/"), body={"email": email, "password": PASSWORD}).status == 200
+        return (
+            http("POST", dev_stack.url("/api/auth/login/"), body={"email": email, "password": PASSWORD}).status == 200
+        )
 
     dev_stack.compose("down")
     dev_stack.up()

@@ -76,7 +76,8 @@ def test_containers_are_hardened(prod_stack):
 
 def test_the_production_image_carries_no_dev_tooling(prod_stack):
     image = prod_stack.inspect("backend")["Config"]["Image"]
-    probe = "import importlib.util as u; print([m for m in ('pytest', 'debugpy', 'ruff', 'pre_commit', 'uv') if u.find_spec(m)])"
+    dev_modules = ("pytest", "debugpy", "ruff", "pre_commit", "uv")
+    probe = f"import importlib.util as u; print([m for m in {dev_modules!r} if u.find_spec(m)])"
     result = run(["docker", "run", "--rm", "--entrypoint", "python", image, "-c", probe])
     assert result.stdout.strip() == "[]"
     tools = run(["docker", "run", "--rm", "--entrypoint", "sh", image, "-c", "command -v gcc cc git psql || true"])
