@@ -46,7 +46,7 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        env = {**os.environ, **self.extra_env, "BACKEND_PORT": str(self.port)}
+        env = {**os.environ, **self.extra_env, "BACKEND_PORT": str(self.port), "COMPOSE_PROJECT_NAME": self.project}
         env.setdefault("APP_UID", str(REPO_DIR.stat().st_uid))
         env.setdefault("APP_GID", str(REPO_DIR.stat().st_gid))
         return env
@@ -128,3 +128,28 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "c
             last = exc
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+APP_TABLES = (
+    "users_user", "users_address", "products_category", "products_product", "cart_cart", "cart_cartitem",
+    "orders_order", "orders_orderitem", "tickets_ticket", "tickets_ticketmessage", "django_migrations",
+)  # fmt: skip
+
+
+def database_fingerprint(stack: Stack) -> dict[str, str]:
+    """Row count and content hash of every application table, read with psql in the db container."""
+    selects = " UNION ALL ".join(
+        f"SELECT '{table}', count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') "
+        f"FROM {table} t"
+        for table in APP_TABLES
+    )
+    script = f'psql -At -F"|" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "{selects}"'
+    out = stack.exec("db", "sh", "-c", script).stdout
+    return dict(line.split("|", 1) for line in out.strip().splitlines())
+
+
+def register_and_login(stack: Stack, email: str, password: str = "stack-test-password-42", headers=None) -> str:
+    http("POST", stack.url("/api/auth/register/"), body={"email": email, "password": password}, headers=headers)
+    response = http("POST", stack.url("/api/auth/login/"), body={"email": email, "password": password}, headers=headers)
+    assert response.status == 200, response.body
+    return response.json()["access"]

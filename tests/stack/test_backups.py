@@ -1,0 +1,95 @@
+"""Backups and restore with scripts/db, on the running production stack."""
+
+import base64
+import uuid
+
+import pytest
+
+from tests.stack.stack import REPO_DIR, database_fingerprint, http, register_and_login, run
+
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture
+def backup_dir(tmp_path):
+    return tmp_path / "backups"
+
+
+def db(stack, backup_dir, *args, check=True):
+    env = {**stack.env, "BACKUP_DIR": str(backup_dir)}
+    return run([str(REPO_DIR / "scripts" / "db"), "--prod", *args], env=env, check=check)
+
+
+def test_backup_then_restore_gives_back_exactly_the_backed_up_database(prod_stack, backup_dir):
+    register_and_login(prod_stack, f"kept-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    before = database_fingerprint(prod_stack)
+    backup = db(prod_stack, backup_dir, "backup").stdout.split()[0]
+    assert backup.endswith(".dump")
+    assert db(prod_stack, backup_dir, "list").stdout.split()[0] == backup
+
+    # A change after the backup, with the backend holding its connections open.
+    register_and_login(prod_stack, f"later-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    assert database_fingerprint(prod_stack) != before
+
+    result = db(prod_stack, backup_dir, "restore", backup, "--yes")
+    assert "restored" in result.stdout
+    assert database_fingerprint(prod_stack) == before
+    # The backend recovers on its own from the sessions the restore ended.
+    assert http("GET", prod_stack.url("/health/ready/")).status == 200
+    assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+
+
+def test_restore_needs_yes_and_touches_nothing_without_it(prod_stack, backup_dir):
+    backup = db(prod_stack, backup_dir, "backup").stdout.split()[0]
+    before = database_fingerprint(prod_stack)
+    result = db(prod_stack, backup_dir, "restore", backup, check=False)
+    assert result.returncode != 0
+    assert "--yes" in result.stderr
+    assert database_fingerprint(prod_stack) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "foreign", "empty", "not-postgres"])
+def test_a_bad_file_is_refused_and_the_database_is_left_as_it_was(prod_stack, backup_dir, damage, tmp_path):
+    good = (REPO_DIR / db(prod_stack, backup_dir, "backup").stdout.split()[0]).read_bytes()
+    bad = tmp_path / f"{damage}.dump"
+    if damage == "truncated":
+        bad.write_bytes(good[: len(good) * 2 // 3])
+    elif damage == "corrupt":
+        middle = len(good) // 2
+        bad.write_bytes(good[:middle] + bytes(b ^ 0xFF for b in good[middle : middle + 512]) + good[middle + 512 :])
+    elif damage == "foreign":  # a valid archive, of another database
+        dump = prod_stack.exec("db", "sh", "-c", 'pg_dump -Fc -U "$POSTGRES_USER" -d postgres | base64').stdout
+        bad.write_bytes(base64.b64decode(dump))
+    elif damage == "empty":
+        bad.write_bytes(b"")
+    else:
+        bad.write_text("-- just some SQL\nDROP TABLE users_user;\n")
+    before = database_fingerprint(prod_stack)
+    result = db(prod_stack, backup_dir, "restore", str(bad), "--yes", check=False)
+    assert result.returncode != 0
+    assert result.stderr.startswith("error: ")
+    assert database_fingerprint(prod_stack) == before
+
+
+def test_prune_keeps_the_newest(prod_stack, backup_dir):
+    names = []
+    for stamp in ("20260101T000000Z", "20260201T000000Z", "20260301T000000Z"):
+        backup_dir.mkdir(exist_ok=True)
+        path = backup_dir / f"desideliver-prod-{stamp}.dump"
+        path.write_bytes(b"x")
+        names.append(path)
+    for age, path in enumerate(reversed(names)):
+        run(["touch", "-d", f"{age} days ago", str(path)])
+    db(prod_stack, backup_dir, "prune", "--keep", "1")
+    assert [p.name for p in backup_dir.iterdir()] == [names[-1].name]
+
+
+def test_media_files_are_backed_up_and_restored(prod_stack, backup_dir):
+    prod_stack.exec("backend", "sh", "-c", "mkdir -p /app/media/products && echo namaste > /app/media/products/probe.txt")
+    archive = db(prod_stack, backup_dir, "backup-media").stdout.split()[0]
+    prod_stack.exec("backend", "rm", "/app/media/products/probe.txt")
+    db(prod_stack, backup_dir, "restore-media", archive, "--yes")
+    assert prod_stack.exec("backend", "cat", "/app/media/products/probe.txt").stdout.strip() == "namaste"
+    broken = backup_dir / "broken.tar.gz"
+    broken.write_bytes((REPO_DIR / archive).read_bytes()[:20])
+    assert db(prod_stack, backup_dir, "restore-media", str(broken), "--yes", check=False).returncode != 0
