@@ -49,9 +49,11 @@ def _start(stack: Stack, ports: dict[str, int]) -> None:
 def dev_stack():
     ports = {"BACKEND_PORT": DEV_PORT, "DB_PORT_HOST": DEV_PORT + 1, "REDIS_PORT_HOST": DEV_PORT + 2}
     stack = Stack(
-        "desideliver-stacktest", "docker-compose.yml", DEV_PORT,
+        "desideliver-stacktest",
+        "docker-compose.yml",
+        DEV_PORT,
         {"DB_PORT_HOST": str(ports["DB_PORT_HOST"]), "REDIS_PORT_HOST": str(ports["REDIS_PORT_HOST"])},
-    )  # fmt: skip
+    )
     _start(stack, ports)
     yield stack
     stack.down("--volumes")

@@ -131,9 +131,18 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "c
 
 
 APP_TABLES = (
-    "users_user", "users_address", "products_category", "products_product", "cart_cart", "cart_cartitem",
-    "orders_order", "orders_orderitem", "tickets_ticket", "tickets_ticketmessage", "django_migrations",
-)  # fmt: skip
+    "users_user",
+    "users_address",
+    "products_category",
+    "products_product",
+    "cart_cart",
+    "cart_cartitem",
+    "orders_order",
+    "orders_orderitem",
+    "tickets_ticket",
+    "tickets_ticketmessage",
+    "django_migrations",
+)
 
 
 def database_fingerprint(stack: Stack) -> dict[str, str]:

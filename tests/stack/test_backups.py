@@ -85,7 +85,9 @@ def test_prune_keeps_the_newest(prod_stack, backup_dir):
 
 
 def test_media_files_are_backed_up_and_restored(prod_stack, backup_dir):
-    prod_stack.exec("backend", "sh", "-c", "mkdir -p /app/media/products && echo namaste > /app/media/products/probe.txt")
+    prod_stack.exec(
+        "backend", "sh", "-c", "mkdir -p /app/media/products && echo namaste > /app/media/products/probe.txt"
+    )
     archive = db(prod_stack, backup_dir, "backup-media").stdout.split()[0]
     prod_stack.exec("backend", "rm", "/app/media/products/probe.txt")
     db(prod_stack, backup_dir, "restore-media", archive, "--yes")

@@ -38,8 +38,18 @@ def test_a_source_only_change_reuses_the_dependency_layer(tmp_path, prod_stack):
     with open(context / "backend" / "products" / "views.py", "a") as views:
         views.write("\n# a source-only change\n")
     env = {**prod_stack.env, "BACKEND_IMAGE": "desideliver-backend:stacktest-rebuild"}
-    command = ["docker", "compose", "--progress", "plain", "-p", "desideliver-stacktest-rebuild",
-               "-f", str(context / "docker-compose.prod.yml"), "build", "backend"]  # fmt: skip
+    command = [
+        "docker",
+        "compose",
+        "--progress",
+        "plain",
+        "-p",
+        "desideliver-stacktest-rebuild",
+        "-f",
+        str(context / "docker-compose.prod.yml"),
+        "build",
+        "backend",
+    ]
     result = run(command, env=env)
     log = result.stdout + result.stderr
     steps = {}

@@ -43,8 +43,12 @@ def test_a_customer_can_register_log_in_browse_fill_a_cart_and_order(dev_stack):
     assert added.status == 201
     assert added.json()["subtotal"] == "530.00"
 
-    address = http("POST", dev_stack.url("/api/auth/me/addresses/"), token=token, body={
-        "line1": "4 Marine Drive", "city": "Mumbai", "state": "Maharashtra", "pin_code": "400002"})  # fmt: skip
+    address = http(
+        "POST",
+        dev_stack.url("/api/auth/me/addresses/"),
+        token=token,
+        body={"line1": "4 Marine Drive", "city": "Mumbai", "state": "Maharashtra", "pin_code": "400002"},
+    )
     assert address.status == 201, address.body
     order = http("POST", dev_stack.url("/api/orders/create/"), token=token, body={"address": address.json()["id"]})
     assert order.status == 201, order.body
@@ -52,8 +56,9 @@ def test_a_customer_can_register_log_in_browse_fill_a_cart_and_order(dev_stack):
     # The console email backend printed the confirmation in the backend's log.
     logs = wait_for(
         lambda: (out := dev_stack.compose("logs", "backend").stdout) and f"order #{order.json()['id']}" in out and out,
-        timeout=10, what="the confirmation email in the log",
-    )  # fmt: skip
+        timeout=10,
+        what="the confirmation email in the log",
+    )
     assert email in logs
 
 
@@ -90,8 +95,11 @@ def test_a_syntax_error_does_not_take_the_container_down(dev_stack):
         assert dev_stack.inspect("backend")["State"]["Running"] is True
     finally:
         views.write_text(original)
-    wait_for(lambda: http("GET", dev_stack.url("/health/ready/"), timeout=3).status == 200, timeout=30,
-             what="the server to come back after the fix")  # fmt: skip
+    wait_for(
+        lambda: http("GET", dev_stack.url("/health/ready/"), timeout=3).status == 200,
+        timeout=30,
+        what="the server to come back after the fix",
+    )
 
 
 def test_manage_py_runs_in_the_backend_container(dev_stack):
@@ -101,9 +109,14 @@ def test_manage_py_runs_in_the_backend_container(dev_stack):
         in dev_stack.exec("backend", "python", "manage.py", "makemigrations", "--check", "--dry-run").stdout
     )
     round_trip = dev_stack.exec(
-        "backend", "python", "manage.py", "shell", "--no-imports", "-c",
+        "backend",
+        "python",
+        "manage.py",
+        "shell",
+        "--no-imports",
+        "-c",
         "from django.core.cache import cache; cache.set('stack-probe', 'namaste', 30); print(cache.get('stack-probe'))",
-    )  # fmt: skip
+    )
     assert round_trip.stdout.strip().splitlines()[-1] == "namaste"
     keys = dev_stack.exec("redis", "redis-cli", "--scan", "--pattern", "*stack-probe*").stdout
     assert "stack-probe" in keys, "the value did not reach Redis"

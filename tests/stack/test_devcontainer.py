@@ -47,7 +47,9 @@ def test_the_api_answers_on_the_forwarded_port_with_seeded_data(devcontainer):
     stack, _ = devcontainer
     products = http("GET", stack.url("/api/products/")).json()
     assert products["count"] >= 20, "postCreateCommand did not seed the demo catalogue"
-    login = http("POST", stack.url("/api/auth/login/"), body={"email": "demo@desideliver.in", "password": "desideliver-demo"})
+    login = http(
+        "POST", stack.url("/api/auth/login/"), body={"email": "demo@desideliver.in", "password": "desideliver-demo"}
+    )
     assert login.status == 200
 
 
@@ -79,7 +81,9 @@ def test_git_works_and_new_files_belong_to_the_checkout_owner(devcontainer):
 
 def test_the_server_is_the_main_process_and_tools_are_preinstalled(devcontainer):
     _, exec_in = devcontainer
-    tools = exec_in("bash", "-lc", "command -v psql redis-cli git shellcheck ruff pre-commit pytest && python -c 'import debugpy'")
+    tools = exec_in(
+        "bash", "-lc", "command -v psql redis-cli git shellcheck ruff pre-commit pytest && python -c 'import debugpy'"
+    )
     assert len(tools.stdout.split()) == 7
     main = exec_in("cat", "/proc/1/cmdline").stdout.replace("\0", " ")
     assert "docker-init" in main or "tini" in main or "watchfiles" in main, main

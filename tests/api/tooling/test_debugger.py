@@ -86,10 +86,24 @@ def server_under_debugpy():
     debug_port, http_port = free_port(), free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "desideliver_backend.settings.local", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "debugpy", "--listen", f"127.0.0.1:{debug_port}", "--wait-for-client",
-         "manage.py", "runserver", f"127.0.0.1:{http_port}", "--noreload", "--skip-checks"],
-        cwd=BACKEND_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "debugpy",
+            "--listen",
+            f"127.0.0.1:{debug_port}",
+            "--wait-for-client",
+            "manage.py",
+            "runserver",
+            f"127.0.0.1:{http_port}",
+            "--noreload",
+            "--skip-checks",
+        ],
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield debug_port, http_port
     finally:
@@ -103,9 +117,10 @@ def server_under_debugpy():
 def test_a_breakpoint_in_a_view_stops_the_request_and_continue_finishes_it(server_under_debugpy):
     debug_port, http_port = server_under_debugpy
     line = next(
-        number for number, text in enumerate(VIEWS.read_text().splitlines(), start=1)
+        number
+        for number, text in enumerate(VIEWS.read_text().splitlines(), start=1)
         if "if not self._cacheable():" in text
-    )  # fmt: skip
+    )
     dap = DapClient(debug_port)
     dap.response(dap.send("initialize", adapterID="debugpy", clientID="desideliver-tests", pathFormat="path"))
     attach = dap.send("attach", justMyCode=True, django=True)

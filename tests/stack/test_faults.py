@@ -1,0 +1,143 @@
+"""Faults the production stack survives, each caused for real on running containers."""
+
+import os
+import signal
+import threading
+import uuid
+
+import pytest
+
+from tests.stack.stack import http, register_and_login, wait_for
+
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+@pytest.fixture(scope="module")
+def shopper(prod_stack):
+    """A customer with an address, and a well-stocked product to order."""
+    prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
+    token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    address = http(
+        "POST",
+        prod_stack.url("/api/auth/me/addresses/"),
+        token=token,
+        headers=HTTPS,
+        body={"line1": "7 Park Street", "city": "Kolkata", "state": "West Bengal", "pin_code": "700016"},
+    ).json()
+    restock = 'psql -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "UPDATE products_product SET stock = 100000"'
+    prod_stack.exec("db", "sh", "-c", restock)
+    product = http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]
+    return token, address["id"], product["id"]
+
+
+def place_order(stack, shopper) -> tuple[int, dict | None]:
+    token, address, product = shopper
+    added = http(
+        "POST", stack.url("/api/cart/add/"), token=token, headers=HTTPS, body={"product": product, "quantity": 1}
+    )
+    if added.status != 201:
+        return added.status, None
+    order = http("POST", stack.url("/api/orders/create/"), token=token, headers=HTTPS, body={"address": address})
+    return order.status, (order.json() if order.status == 201 else None)
+
+
+def wait_ready(stack, timeout=90):
+    wait_for(lambda: http("GET", stack.url("/health/ready/"), timeout=3).status == 200, timeout=timeout, what="ready")
+
+
+def order_ids_in_database(stack) -> set[int]:
+    out = stack.exec(
+        "db", "sh", "-c", 'psql -At -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SELECT id FROM orders_order"'
+    )
+    return {int(line) for line in out.stdout.split()}
+
+
+def test_a_killed_gunicorn_master_is_restarted_and_serves_again(prod_stack):
+    before = prod_stack.inspect("backend")["RestartCount"]
+    os.kill(prod_stack.inspect("backend")["State"]["Pid"], signal.SIGKILL)  # a crash, not a docker stop
+    wait_for(lambda: prod_stack.inspect("backend")["RestartCount"] > before, timeout=30, what="the restart")
+    wait_ready(prod_stack)
+    assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+
+
+def test_postgres_down_is_a_json_503_and_the_backend_recovers_by_itself(prod_stack, shopper):
+    token = shopper[0]
+    status, order = place_order(prod_stack, shopper)
+    assert status == 201
+    started_at = prod_stack.inspect("backend")["State"]["StartedAt"]
+    prod_stack.compose("stop", "db")
+    try:
+        ready = http("GET", prod_stack.url("/health/ready/"))
+        assert ready.status == 503
+        assert ready.json()["failing"] == ["database"]
+        me = http("GET", prod_stack.url("/api/auth/me/"), token=token, headers=HTTPS)
+        assert me.status == 503
+        assert me.headers["Content-Type"] == "application/json"
+        assert "temporarily unavailable" in me.json()["detail"]
+    finally:
+        prod_stack.compose("start", "db")
+    wait_ready(prod_stack)
+    assert http("GET", prod_stack.url("/api/auth/me/"), token=token, headers=HTTPS).status == 200
+    assert prod_stack.inspect("backend")["State"]["StartedAt"] == started_at, "the backend needed a restart"
+    assert order["id"] in order_ids_in_database(prod_stack)
+
+
+def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
+    prod_stack.compose("stop", "redis")
+    try:
+        ready = http("GET", prod_stack.url("/health/ready/"))
+        assert ready.status == 503
+        assert ready.json()["failing"] == ["redis"]
+        products = http("GET", prod_stack.url(f"/api/products/?probe={uuid.uuid4().hex}"), headers=HTTPS)
+        assert products.status == 200
+        assert products.json()["count"] > 0
+        assert prod_stack.inspect("backend")["State"]["Running"]
+    finally:
+        prod_stack.compose("start", "redis")
+    wait_ready(prod_stack)
+    probe = uuid.uuid4().hex
+    assert http("GET", prod_stack.url(f"/api/products/?probe={probe}"), headers=HTTPS).status == 200
+    keys = prod_stack.exec("redis", "redis-cli", "--scan", "--pattern", "*catalogue:*product-list*").stdout
+    assert keys.strip(), "nothing was cached after Redis came back"
+
+
+def test_a_simulated_reboot_keeps_all_data_redis_included(prod_stack, shopper):
+    status, order = place_order(prod_stack, shopper)
+    assert status == 201
+    prod_stack.exec("redis", "redis-cli", "SET", "reboot-probe", "still-here")
+    prod_stack.compose("down")
+    prod_stack.up()
+    assert order["id"] in order_ids_in_database(prod_stack)
+    assert prod_stack.exec("redis", "redis-cli", "GET", "reboot-probe").stdout.strip() == "still-here"
+    assert http("GET", prod_stack.url("/api/auth/me/"), token=shopper[0], headers=HTTPS).status == 200
+
+
+def test_every_acknowledged_order_survives_a_postgres_restart_mid_stream(prod_stack, shopper):
+    acknowledged, statuses = [], []
+    stop = threading.Event()
+
+    def stream():
+        while not stop.is_set():
+            try:
+                status, order = place_order(prod_stack, shopper)
+            except OSError:
+                status, order = "connection error", None
+            statuses.append(status)
+            if order:
+                acknowledged.append(order["id"])
+
+    worker = threading.Thread(target=stream)
+    worker.start()
+    try:
+        wait_for(lambda: len(acknowledged) >= 5, timeout=60, what="orders before the restart")
+        prod_stack.compose("restart", "db")
+        count_at_restart = len(acknowledged)
+        wait_ready(prod_stack)
+        wait_for(lambda: len(acknowledged) >= count_at_restart + 5, timeout=60, what="orders after the restart")
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    missing = set(acknowledged) - order_ids_in_database(prod_stack)
+    assert not missing, f"orders acknowledged with 201 but lost: {sorted(missing)}"
+    assert all(status in (201, 503, "connection error") for status in statuses), set(statuses)
+    print(f"{len(acknowledged)} orders acknowledged, statuses seen: {sorted(set(map(str, statuses)))}")
