@@ -69,20 +69,20 @@ def row_counts(alias: str) -> dict[str, int]:
     return {model._meta.label: model._default_manager.using(alias).count() for model in project_models()}
 
 
-def check_sqlite_file(path: Path) -> None:
+def check_sqlite_file(path: Path, name: str) -> None:
     if not path.is_file():
-        raise CommandError(f"{path} does not exist")
+        raise CommandError(f"{name} does not exist")
     with path.open("rb") as handle:
         if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-            raise CommandError(f"{path} is not a SQLite database")
+            raise CommandError(f"{name} is not a SQLite database")
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as database:
             tables = {row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise CommandError(f"{path} is not a readable SQLite database: {exc}") from None
+        raise CommandError(f"{name} is not a readable SQLite database: {exc}") from None
     missing = REQUIRED_TABLES - tables
     if missing:
-        raise CommandError(f"{path} is a SQLite database, but not DesiDeliver's (no {', '.join(sorted(missing))})")
+        raise CommandError(f"{name} is a SQLite database, but not DesiDeliver's (no {', '.join(sorted(missing))})")
 
 
 class Command(BaseCommand):
@@ -90,9 +90,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("sqlite_file", type=Path)
+        parser.add_argument("--source-name", help="How to name the file in messages (default: its path).")
 
-    def handle(self, *args, sqlite_file: Path, **options):
-        check_sqlite_file(sqlite_file)
+    def handle(self, *args, sqlite_file: Path, source_name: str | None, **options):
+        name = source_name or str(sqlite_file)
+        check_sqlite_file(sqlite_file, name)
         existing = {label: count for label, count in row_counts(DEFAULT_DB_ALIAS).items() if count}
         if existing:
             summary = ", ".join(f"{count} {label}" for label, count in existing.items())
@@ -125,4 +127,4 @@ class Command(BaseCommand):
         self.stdout.write(f"{'model':<{width}}  {'sqlite':>8}  {'postgresql':>10}")
         for label, count in before.items():
             self.stdout.write(f"{label:<{width}}  {count:>8}  {after[label]:>10}")
-        self.stdout.write(self.style.SUCCESS(f"imported {sum(after.values())} rows from {sqlite_file}"))
+        self.stdout.write(self.style.SUCCESS(f"imported {sum(after.values())} rows from {name}"))
