@@ -63,6 +63,12 @@ class Stack:
             options += ["-e", f"{name}={value}"]
         return self.compose("exec", *options, service, *args, check=check)
 
+    def redis_cli(self, *args: str, check: bool = True):
+        """redis-cli in the redis container, with the stack's password if it has one."""
+        return self.exec(
+            "redis", "redis-cli", *args, env={"REDISCLI_AUTH": self.env.get("REDIS_PASSWORD", "")}, check=check
+        )
+
     def container_id(self, service: str) -> str:
         return self.compose("ps", "--all", "-q", service).stdout.strip()
 

@@ -97,18 +97,18 @@ def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
     wait_ready(prod_stack)
     probe = uuid.uuid4().hex
     assert http("GET", prod_stack.url(f"/api/products/?probe={probe}"), headers=HTTPS).status == 200
-    keys = prod_stack.exec("redis", "redis-cli", "--scan", "--pattern", "*catalogue:*product-list*").stdout
+    keys = prod_stack.redis_cli("--scan", "--pattern", "*catalogue:*product-list*").stdout
     assert keys.strip(), "nothing was cached after Redis came back"
 
 
 def test_a_simulated_reboot_keeps_all_data_redis_included(prod_stack, shopper):
     status, order = place_order(prod_stack, shopper)
     assert status == 201
-    prod_stack.exec("redis", "redis-cli", "SET", "reboot-probe", "still-here")
+    prod_stack.redis_cli("SET", "reboot-probe", "still-here")
     prod_stack.compose("down")
     prod_stack.up()
     assert order["id"] in order_ids_in_database(prod_stack)
-    assert prod_stack.exec("redis", "redis-cli", "GET", "reboot-probe").stdout.strip() == "still-here"
+    assert prod_stack.redis_cli("GET", "reboot-probe").stdout.strip() == "still-here"
     assert http("GET", prod_stack.url("/api/auth/me/"), token=shopper[0], headers=HTTPS).status == 200
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # usage: docker-entrypoint.sh [postgres [ARGS...] | -ARGS... | COMMAND...]
-# Initialises PGDATA on first start from POSTGRES_USER, POSTGRES_PASSWORD and
-# POSTGRES_DB, runs /docker-entrypoint-initdb.d/*.sql|*.sh, then execs postgres.
+# Initialises PGDATA on first start from POSTGRES_USER, POSTGRES_PASSWORD (or
+# POSTGRES_PASSWORD_FILE) and POSTGRES_DB, runs /docker-entrypoint-initdb.d/*.sql|*.sh, then execs postgres.
 set -euo pipefail
 
 if [[ "${1:-}" == -* ]]; then
@@ -9,6 +9,17 @@ if [[ "${1:-}" == -* ]]; then
 fi
 if [[ "${1:-}" != postgres ]]; then
   exec "$@"
+fi
+
+# Docker secrets: the password may come from a file, read while still root.
+if [[ -n "${POSTGRES_PASSWORD_FILE:-}" ]]; then
+  if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then
+    echo "error: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)" >&2
+    exit 1
+  fi
+  POSTGRES_PASSWORD="$(<"$POSTGRES_PASSWORD_FILE")"
+  export POSTGRES_PASSWORD
+  unset POSTGRES_PASSWORD_FILE
 fi
 
 if [[ "$(id -u)" == 0 ]]; then
