@@ -147,3 +147,10 @@ def test_malformed_json_is_400(staff_api):
     )
     assert response.status_code == 400
     assert "detail" in response.json()
+
+
+def test_deleting_a_category_that_still_has_products_is_a_409(staff_api, onion, vegetables):
+    response = staff_api.delete(f"/api/categories/{vegetables.pk}/")
+    assert response.status_code == 409
+    assert "products still refer to it" in response.json()["detail"]
+    assert Category.objects.filter(pk=vegetables.pk).exists()
