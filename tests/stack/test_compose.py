@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 from tests.stack.stack import REPO_DIR, clean_env, run
 
 
@@ -62,3 +64,34 @@ def test_a_source_only_change_reuses_the_dependency_layer(tmp_path, prod_stack):
         assert f"{step} CACHED" in log, f"reinstalled after a source-only change: {text}"
     assert "COPY backend/ /app/" in log
     run(["docker", "image", "rm", "desideliver-backend:stacktest-rebuild"], check=False)
+
+
+@pytest.mark.parametrize(
+    ("line", "complaint"),
+    [
+        ("THIS IS NOT A VARIABLE", "line 2: key cannot contain a space"),
+        ('"UNCLOSED=abc', "line 2: unexpected character"),
+    ],
+)
+def test_a_malformed_env_file_line_is_reported_with_its_line_number(tmp_path, line, complaint):
+    shutil.copy(REPO_DIR / "docker-compose.yml", tmp_path / "docker-compose.yml")
+    (tmp_path / ".env").write_text(f"DEBUG=true\n{line}\n")
+    result = run(
+        ["docker", "compose", "-f", str(tmp_path / "docker-compose.yml"), "config", "--quiet"],
+        env=clean_env(),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+def test_a_malformed_value_stops_the_backend_with_one_line(dev_stack):
+    result = dev_stack.compose(
+        "run", "--rm", "--no-deps", "-e", "DEBUG=maybe", "backend", "python", "manage.py", "check", check=False
+    )
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "configuration error: DEBUG must be true or false, got 'maybe' (see .env.example)"
+    )
+    assert "Traceback" not in result.stderr
