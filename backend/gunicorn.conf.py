@@ -37,8 +37,10 @@ preload_app = True
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20  # on SIGTERM, finish in-flight requests for up to 20 s
 keepalive = 5
-max_requests = 2000
-max_requests_jitter = 200
+# Recycling workers guards against slow leaks; too often, and every recycle costs
+# a cold worker under load.
+max_requests = 20000
+max_requests_jitter = 2000
 # The root filesystem is read-only; heartbeat files live in memory.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs private to the container)
 # Only the reverse proxy on the compose network reaches the app.

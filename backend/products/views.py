@@ -1,7 +1,8 @@
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 
 from . import cache, selectors
 from .permissions import IsStaffOrReadOnly
@@ -9,30 +10,35 @@ from .serializers import CategorySerializer, ProductSerializer
 
 
 class CachedCatalogueMixin:
-    """Anonymous and customer reads come from Redis; staff always see the database."""
+    """Anonymous and customer JSON reads come from Redis as rendered bodies; staff
+    (who also see inactive rows) and other formats always go to the database.
+    CatalogueCacheMiddleware serves anonymous hits before they reach this view."""
 
     cache_kind = ""
 
-    def _cacheable(self) -> bool:
-        return not (self.request.user and self.request.user.is_staff)
+    def _cacheable(self, request) -> bool:
+        return not request.user.is_staff and request.accepted_renderer.format == "json"
+
+    def _cached(self, request, kind: str, identifier: str, build) -> HttpResponse:
+        key = cache.request_key(request, f"{self.cache_kind}-{kind}", identifier)
+        body = cache.cached_body(key, lambda: JSONRenderer().render(build().data))
+        return HttpResponse(body, content_type="application/json")
 
     def list(self, request, *args, **kwargs):
-        if not self._cacheable():
+        if not self._cacheable(request):
             return super().list(request, *args, **kwargs)
-        query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.items()))
-        cache_key = cache.key(f"{self.cache_kind}-list", query)
-        return Response(
-            cache.get_or_build(cache_key, lambda: super(CachedCatalogueMixin, self).list(request, *args, **kwargs).data)
+        return self._cached(
+            request, "list", "", lambda: super(CachedCatalogueMixin, self).list(request, *args, **kwargs)
         )
 
     def retrieve(self, request, *args, **kwargs):
-        if not self._cacheable():
+        if not self._cacheable(request):
             return super().retrieve(request, *args, **kwargs)
-        cache_key = cache.key(f"{self.cache_kind}-detail", str(kwargs[self.lookup_field]))
-        return Response(
-            cache.get_or_build(
-                cache_key, lambda: super(CachedCatalogueMixin, self).retrieve(request, *args, **kwargs).data
-            )
+        return self._cached(
+            request,
+            "detail",
+            str(kwargs[self.lookup_field]),
+            lambda: super(CachedCatalogueMixin, self).retrieve(request, *args, **kwargs),
         )
 
 

@@ -154,3 +154,22 @@ def test_deleting_a_category_that_still_has_products_is_a_409(staff_api, onion, 
     assert response.status_code == 409
     assert "products still refer to it" in response.json()["detail"]
     assert Category.objects.filter(pk=vegetables.pk).exists()
+
+
+def test_cached_pages_keep_each_hosts_own_pagination_links(api, vegetables, settings):
+    settings.ALLOWED_HOSTS = ["api.desideliver.in", "localhost"]
+    for i in range(25):
+        make_product(vegetables, f"Item {i:02d}", "10.00")
+    first = api.get("/api/products/", HTTP_HOST="api.desideliver.in").json()["next"]
+    second = api.get("/api/products/", HTTP_HOST="localhost").json()["next"]
+    assert first.startswith("http://api.desideliver.in/")
+    assert second.startswith("http://localhost/")
+
+
+def test_an_anonymous_cache_hit_is_answered_before_sessions_and_auth(api, onion, django_assert_num_queries):
+    api.get("/api/products/")
+    with django_assert_num_queries(0):
+        response = api.get("/api/products/")
+    assert response.status_code == 200
+    assert "Vary" not in response or "Cookie" not in response["Vary"], "the session layer ran"
+    assert response["Content-Type"] == "application/json"

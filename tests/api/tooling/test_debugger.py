@@ -119,7 +119,7 @@ def test_a_breakpoint_in_a_view_stops_the_request_and_continue_finishes_it(serve
     line = next(
         number
         for number, text in enumerate(VIEWS.read_text().splitlines(), start=1)
-        if "if not self._cacheable():" in text
+        if "if not self._cacheable(" in text
     )
     dap = DapClient(debug_port)
     dap.response(dap.send("initialize", adapterID="debugpy", clientID="desideliver-tests", pathFormat="path"))
