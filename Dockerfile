@@ -41,8 +41,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=bind,source=backend/requirements,target=/tmp/requirements \
     /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r /tmp/requirements/dev.txt
 COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
-ENV PYTHONPYCACHEPREFIX=/home/app/.cache/pycache \
-    HISTFILE=/home/app/.history/bash_history \
+# PYTHONDONTWRITEBYTECODE (from base) keeps __pycache__ out of the bind-mounted
+# checkout; the venv's bytecode was compiled at build time and is read as it is.
+ENV HISTFILE=/home/app/.history/bash_history \
     PRE_COMMIT_HOME=/home/app/.cache/pre-commit
 ARG APP_UID=1000
 ARG APP_GID=1000

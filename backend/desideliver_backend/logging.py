@@ -1,4 +1,4 @@
-"""One JSON object per log line, for production log collectors."""
+"""Log formatting and filtering: one JSON object per line for production collectors."""
 
 import json
 import logging
@@ -19,3 +19,10 @@ class JsonFormatter(logging.Formatter):
         if status_code is not None:
             event["status"] = status_code
         return json.dumps(event, ensure_ascii=False)
+
+
+class SkipHealthChecks(logging.Filter):
+    """Drops the development server's log line for each health probe (one every few seconds)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "/health/" not in record.getMessage()

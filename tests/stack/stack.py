@@ -63,6 +63,11 @@ class Stack:
             options += ["-e", f"{name}={value}"]
         return self.compose("exec", *options, service, *args, check=check)
 
+    def django_shell(self, code: str) -> str:
+        """Runs Python in the backend's Django shell; returns the last line it printed."""
+        result = self.exec("backend", "python", "manage.py", "shell", "--no-imports", "-c", code)
+        return result.stdout.strip().splitlines()[-1]
+
     def redis_cli(self, *args: str, check: bool = True):
         """redis-cli in the redis container, with the stack's password if it has one."""
         return self.exec(

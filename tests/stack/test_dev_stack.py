@@ -108,16 +108,10 @@ def test_manage_py_runs_in_the_backend_container(dev_stack):
         "No changes detected"
         in dev_stack.exec("backend", "python", "manage.py", "makemigrations", "--check", "--dry-run").stdout
     )
-    round_trip = dev_stack.exec(
-        "backend",
-        "python",
-        "manage.py",
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.core.cache import cache; cache.set('stack-probe', 'namaste', 30); print(cache.get('stack-probe'))",
+    round_trip = dev_stack.django_shell(
+        "from django.core.cache import cache; cache.set('stack-probe', 'namaste', 30); print(cache.get('stack-probe'))"
     )
-    assert round_trip.stdout.strip().splitlines()[-1] == "namaste"
+    assert round_trip == "namaste"
     keys = dev_stack.exec("redis", "redis-cli", "--scan", "--pattern", "*stack-probe*").stdout
     assert "stack-probe" in keys, "the value did not reach Redis"
     dbshell = dev_stack.compose("exec", "-T", "backend", "python", "manage.py", "dbshell", input="SELECT 40 + 2;\n")

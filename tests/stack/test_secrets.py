@@ -40,16 +40,7 @@ def test_the_stack_runs_on_secret_files_alone(stack_with_secret_files):
     for name, value in values.items():
         assert f"{name}=" in backend_env and f"{name}={value}" not in backend_env, name
         assert f"{name}_FILE=/run/secrets/{name.lower()}" in backend_env
-    key = stack.exec(
-        "backend",
-        "python",
-        "manage.py",
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings; print(settings.SECRET_KEY)",
-    )
-    assert key.stdout.strip().splitlines()[-1] == values["SECRET_KEY"]
+    assert stack.django_shell("from django.conf import settings; print(settings.SECRET_KEY)") == values["SECRET_KEY"]
     refused = stack.exec("redis", "redis-cli", "ping", check=False)
     assert "NOAUTH" in refused.stdout + refused.stderr
     assert (

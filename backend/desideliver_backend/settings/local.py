@@ -23,7 +23,7 @@ for _name, _value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(_name, _value)
 
 from .base import *  # noqa: E402, F403
-from .base import MIDDLEWARE, REST_FRAMEWORK, STORAGES  # noqa: E402
+from .base import LOGGING, MIDDLEWARE, REST_FRAMEWORK, STORAGES  # noqa: E402
 
 # runserver serves static files itself from the apps; nothing is collected or hashed.
 MIDDLEWARE = [entry for entry in MIDDLEWARE if entry != "whitenoise.middleware.WhiteNoiseMiddleware"]
@@ -41,3 +41,7 @@ REST_FRAMEWORK = {
 }
 
 DEMO_DATA_ALLOWED = True
+
+# The container's health probe would otherwise log a request line every few seconds.
+LOGGING["filters"] = {"skip_health_checks": {"()": "desideliver_backend.logging.SkipHealthChecks"}}
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "filters": ["skip_health_checks"], "propagate": False}
