@@ -24,9 +24,17 @@ class CommandFailed(AssertionError):
     pass
 
 
-def run(args: list[str], *, env: dict | None = None, check: bool = True, timeout: int = 600, input: str | None = None):
+def run(
+    args: list[str],
+    *,
+    env: dict | None = None,
+    check: bool = True,
+    timeout: int = 600,
+    input: str | None = None,
+    cwd: Path = REPO_DIR,
+):
     result = subprocess.run(
-        args, cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=timeout, input=input, check=False
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, input=input, check=False
     )
     if check and result.returncode != 0:
         raise CommandFailed(

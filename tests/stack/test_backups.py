@@ -95,3 +95,15 @@ def test_media_files_are_backed_up_and_restored(prod_stack, backup_dir):
     broken = backup_dir / "broken.tar.gz"
     broken.write_bytes((REPO_DIR / archive).read_bytes()[:20])
     assert db(prod_stack, backup_dir, "restore-media", str(broken), "--yes", check=False).returncode != 0
+
+
+def test_backup_and_restore_on_the_development_stack(dev_stack, backup_dir):
+    env = {**dev_stack.env, "BACKUP_DIR": str(backup_dir)}
+    script = str(REPO_DIR / "scripts" / "db")
+    register_and_login(dev_stack, f"dev-kept-{uuid.uuid4().hex[:6]}@example.in")
+    before = database_fingerprint(dev_stack)
+    backup = run([script, "backup"], env=env).stdout.split()[0]
+    assert "desideliver-dev-" in backup
+    register_and_login(dev_stack, f"dev-later-{uuid.uuid4().hex[:6]}@example.in")
+    run([script, "restore", backup, "--yes"], env=env)
+    assert database_fingerprint(dev_stack) == before
