@@ -173,3 +173,18 @@ def test_an_anonymous_cache_hit_is_answered_before_sessions_and_auth(api, onion,
     assert response.status_code == 200
     assert "Vary" not in response or "Cookie" not in response["Vary"], "the session layer ran"
     assert response["Content-Type"] == "application/json"
+
+
+def test_staff_manage_categories_and_everyone_reads_them(staff_api, api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = staff_api.post("/api/categories/", {"name": "Sweets", "slug": "sweets"}, format="json")
+    assert created.status_code == 201
+    category_id = created.json()["id"]
+    assert api.get(f"/api/categories/{category_id}/").json()["name"] == "Sweets"
+    with django_capture_on_commit_callbacks(execute=True):
+        renamed = staff_api.patch(f"/api/categories/{category_id}/", {"name": "Mithai"}, format="json")
+    assert renamed.json()["name"] == "Mithai"
+    assert api.get(f"/api/categories/{category_id}/").json()["name"] == "Mithai"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert staff_api.delete(f"/api/categories/{category_id}/").status_code == 204
+    assert api.get(f"/api/categories/{category_id}/").status_code == 404
