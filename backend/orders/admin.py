@@ -20,7 +20,6 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = ["user", "status", "total", "created_at", "updated_at"]
     inlines = [OrderItemInline]
-    actions = ["mark_confirmed", "mark_packed", "mark_out_for_delivery", "mark_delivered", "mark_cancelled"]
 
     def _advance(self, request, queryset, status):
         moved = refused = 0
@@ -32,26 +31,19 @@ class OrderAdmin(admin.ModelAdmin):
                 refused += 1
         self.message_user(request, f"{moved} order(s) now {status}.", messages.SUCCESS)
         if refused:
-            self.message_user(
-                request, f"{refused} order(s) cannot become {status}; left as they were.", messages.WARNING
-            )
+            warning = f"{refused} order(s) cannot become {status}; left as they were."
+            self.message_user(request, warning, messages.WARNING)
 
-    @admin.action(description="Mark selected orders confirmed")
-    def mark_confirmed(self, request, queryset):
-        self._advance(request, queryset, Order.Status.CONFIRMED)
 
-    @admin.action(description="Mark selected orders packed")
-    def mark_packed(self, request, queryset):
-        self._advance(request, queryset, Order.Status.PACKED)
+def _status_action(status: Order.Status):
+    """An admin action moving the selected orders to ``status`` where the transition table allows."""
 
-    @admin.action(description="Mark selected orders out for delivery")
-    def mark_out_for_delivery(self, request, queryset):
-        self._advance(request, queryset, Order.Status.OUT_FOR_DELIVERY)
+    def action(modeladmin, request, queryset):
+        modeladmin._advance(request, queryset, status)
 
-    @admin.action(description="Mark selected orders delivered")
-    def mark_delivered(self, request, queryset):
-        self._advance(request, queryset, Order.Status.DELIVERED)
+    action.__name__ = f"mark_{status.value}"
+    verb = "Cancel selected orders (stock returns)" if status == Order.Status.CANCELLED else None
+    return admin.action(description=verb or f"Mark selected orders {status.label.lower()}")(action)
 
-    @admin.action(description="Cancel selected orders (stock returns)")
-    def mark_cancelled(self, request, queryset):
-        self._advance(request, queryset, Order.Status.CANCELLED)
+
+OrderAdmin.actions = [_status_action(status) for status in Order.Status if status != Order.Status.PENDING]

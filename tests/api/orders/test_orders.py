@@ -134,3 +134,16 @@ def test_transition_table_is_closed_for_final_states():
     for final in (Order.Status.DELIVERED, Order.Status.CANCELLED):
         assert Order.ALLOWED_TRANSITIONS[final] == set()
     assert set(Order.ALLOWED_TRANSITIONS) == set(Order.Status)
+
+
+def test_admin_actions_follow_the_transition_table(admin_client, customer):
+    order = Order.objects.create(user=customer, total="10.00", delivery_name="A", delivery_address="X")
+    changelist = "/admin/orders/order/"
+    confirmed = admin_client.post(changelist, {"action": "mark_confirmed", "_selected_action": [order.pk]}, follow=True)
+    assert confirmed.status_code == 200
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    refused = admin_client.post(changelist, {"action": "mark_delivered", "_selected_action": [order.pk]}, follow=True)
+    assert "cannot become delivered" in refused.content.decode()
+    order.refresh_from_db()
+    assert order.status == "confirmed"
