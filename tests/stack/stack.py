@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[2]
+# What the TLS proxy in front of the production stack sends with every request.
+HTTPS = {"X-Forwarded-Proto": "https"}
 
 
 def clean_env(**variables: str) -> dict:
@@ -70,6 +72,16 @@ class Stack:
         for name, value in (env or {}).items():
             options += ["-e", f"{name}={value}"]
         return self.compose("exec", *options, service, *args, check=check)
+
+    def psql(self, sql: str) -> str:
+        """Runs SQL as the database's own user in the db container; returns psql's unaligned output."""
+        script = f'psql -At -v ON_ERROR_STOP=1 -F"|" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "{sql}"'
+        return self.exec("db", "sh", "-c", script).stdout
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        wait_for(
+            lambda: http("GET", self.url("/health/ready/"), timeout=3).status == 200, timeout=timeout, what="ready"
+        )
 
     def django_shell(self, code: str) -> str:
         """Runs Python in the backend's Django shell; returns the last line it printed."""
@@ -171,8 +183,7 @@ def database_fingerprint(stack: Stack) -> dict[str, str]:
         f"FROM {table} t"
         for table in APP_TABLES
     )
-    script = f'psql -At -F"|" -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "{selects}"'
-    out = stack.exec("db", "sh", "-c", script).stdout
+    out = stack.psql(selects)
     return dict(line.split("|", 1) for line in out.strip().splitlines())
 
 

@@ -5,9 +5,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, database_fingerprint, http, register_and_login, run
-
-HTTPS = {"X-Forwarded-Proto": "https"}
+from tests.stack.stack import HTTPS, REPO_DIR, database_fingerprint, http, register_and_login, run
 
 
 @pytest.fixture

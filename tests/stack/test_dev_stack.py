@@ -95,11 +95,7 @@ def test_a_syntax_error_does_not_take_the_container_down(dev_stack):
         assert dev_stack.inspect("backend")["State"]["Running"] is True
     finally:
         views.write_text(original)
-    wait_for(
-        lambda: http("GET", dev_stack.url("/health/ready/"), timeout=3).status == 200,
-        timeout=30,
-        what="the server to come back after the fix",
-    )
+    dev_stack.wait_ready(timeout=30)  # the server came back after the fix
 
 
 def test_manage_py_runs_in_the_backend_container(dev_stack):

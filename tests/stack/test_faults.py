@@ -7,9 +7,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import http, register_and_login, wait_for
-
-HTTPS = {"X-Forwarded-Proto": "https"}
+from tests.stack.stack import HTTPS, http, register_and_login, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +22,7 @@ def shopper(prod_stack):
         headers=HTTPS,
         body={"line1": "7 Park Street", "city": "Kolkata", "state": "West Bengal", "pin_code": "700016"},
     ).json()
-    restock = 'psql -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "UPDATE products_product SET stock = 100000"'
-    prod_stack.exec("db", "sh", "-c", restock)
+    prod_stack.psql("UPDATE products_product SET stock = 100000")
     product = http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]
     return token, address["id"], product["id"]
 
@@ -41,22 +38,15 @@ def place_order(stack, shopper) -> tuple[int, dict | None]:
     return order.status, (order.json() if order.status == 201 else None)
 
 
-def wait_ready(stack, timeout=90):
-    wait_for(lambda: http("GET", stack.url("/health/ready/"), timeout=3).status == 200, timeout=timeout, what="ready")
-
-
 def order_ids_in_database(stack) -> set[int]:
-    out = stack.exec(
-        "db", "sh", "-c", 'psql -At -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SELECT id FROM orders_order"'
-    )
-    return {int(line) for line in out.stdout.split()}
+    return {int(line) for line in stack.psql("SELECT id FROM orders_order").split()}
 
 
 def test_a_killed_gunicorn_master_is_restarted_and_serves_again(prod_stack):
     before = prod_stack.inspect("backend")["RestartCount"]
     os.kill(prod_stack.inspect("backend")["State"]["Pid"], signal.SIGKILL)  # a crash, not a docker stop
     wait_for(lambda: prod_stack.inspect("backend")["RestartCount"] > before, timeout=30, what="the restart")
-    wait_ready(prod_stack)
+    prod_stack.wait_ready()
     assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
 
 
@@ -76,7 +66,7 @@ def test_postgres_down_is_a_json_503_and_the_backend_recovers_by_itself(prod_sta
         assert "temporarily unavailable" in me.json()["detail"]
     finally:
         prod_stack.compose("start", "db")
-    wait_ready(prod_stack)
+    prod_stack.wait_ready()
     assert http("GET", prod_stack.url("/api/auth/me/"), token=token, headers=HTTPS).status == 200
     assert prod_stack.inspect("backend")["State"]["StartedAt"] == started_at, "the backend needed a restart"
     assert order["id"] in order_ids_in_database(prod_stack)
@@ -94,7 +84,7 @@ def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
         assert prod_stack.inspect("backend")["State"]["Running"]
     finally:
         prod_stack.compose("start", "redis")
-    wait_ready(prod_stack)
+    prod_stack.wait_ready()
     probe = uuid.uuid4().hex
     assert http("GET", prod_stack.url(f"/api/products/?probe={probe}"), headers=HTTPS).status == 200
     keys = prod_stack.redis_cli("--scan", "--pattern", "*catalogue:*product-list*").stdout
@@ -132,7 +122,7 @@ def test_every_acknowledged_order_survives_a_postgres_restart_mid_stream(prod_st
         wait_for(lambda: len(acknowledged) >= 5, timeout=60, what="orders before the restart")
         prod_stack.compose("restart", "db")
         count_at_restart = len(acknowledged)
-        wait_ready(prod_stack)
+        prod_stack.wait_ready()
         wait_for(lambda: len(acknowledged) >= count_at_restart + 5, timeout=60, what="orders after the restart")
     finally:
         stop.set()

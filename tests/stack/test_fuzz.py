@@ -4,9 +4,7 @@ import re
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, http, run
-
-HTTPS = {"X-Forwarded-Proto": "https"}
+from tests.stack.stack import HTTPS, REPO_DIR, http, run
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,7 @@ import json
 import math
 import re
 
-from tests.stack.stack import http, run
-
-HTTPS = {"X-Forwarded-Proto": "https"}  # as the TLS proxy in front would send
+from tests.stack.stack import HTTPS, http, run
 
 
 def test_it_serves_through_gunicorn_with_debug_off(prod_stack):

@@ -4,9 +4,8 @@ import secrets
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, Stack, http, run, wait_for
+from tests.stack.stack import HTTPS, REPO_DIR, Stack, http, run
 
-HTTPS = {"X-Forwarded-Proto": "https"}
 PORT = 18300
 
 
@@ -58,11 +57,7 @@ def test_rotating_the_database_and_redis_passwords(prod_stack):
     prod_stack.extra_env.update(DB_PASSWORD=new_db, REDIS_PASSWORD=new_redis)
     try:
         prod_stack.up()
-        wait_for(
-            lambda: http("GET", prod_stack.url("/health/ready/"), timeout=3).status == 200,
-            timeout=60,
-            what="the stack to be ready on the new passwords",
-        )
+        prod_stack.wait_ready(timeout=60)
         assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
         old_login = prod_stack.exec(
             "db",
