@@ -1,11 +1,17 @@
 """Gunicorn settings for the production image (read from the working directory).
 
-Workers follow the CPUs the container may really use: a CPU limit (cgroup quota)
-counts, not the host's core count. WEB_CONCURRENCY overrides the worker count.
+One gthread worker per CPU the container may really use (a cgroup CPU quota
+counts, not the host's core count), each with its own listening socket. Measured
+in docs/PERFORMANCE.md: more processes than CPUs only contend for them, and one
+shared socket let a burst of clients pile onto one or two workers; both showed as
+a p99 two to four times higher at 100 connections.
 """
 
 import math
 import os
+
+# (Not "import config": Gunicorn would take a module-level "config" for its own setting.)
+from desideliver_backend.config import boolean, integer
 
 
 def _cpu_limit() -> int:
@@ -25,28 +31,37 @@ def _cpu_limit() -> int:
     return max(cpus, 1)
 
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# WEB_CONCURRENCY=0 (or unset) means: two workers per usable CPU.
-workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or 2 * _cpu_limit()
+bind = f"0.0.0.0:{integer('PORT', 8000, minimum=1)}"
+# WEB_CONCURRENCY=0 (or unset) means: one worker per usable CPU.
+workers = integer("WEB_CONCURRENCY", 0) or _cpu_limit()
 # Threads let one worker overlap database and Redis waits and keep client connections alive.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = integer("GUNICORN_THREADS", 4, minimum=1)
+# Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
+# connections evenly; with one shared socket, whichever worker woke first took
+# most of a burst and kept those keep-alive connections. When a worker stops
+# (recycled or restarted), connections queued on its socket move to a sibling:
+# docker-compose.prod.yml sets net.ipv4.tcp_migrate_req for that.
+reuse_port = True
 # Load the app once in the master: workers fork with it ready, and a bad
 # configuration stops the container with its one-line error instead of a crash loop.
 preload_app = True
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = integer("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 20  # on SIGTERM, finish in-flight requests for up to 20 s
 keepalive = 5
-# Recycling workers guards against slow leaks; too often, and every recycle costs
-# a cold worker under load.
-max_requests = 20000
-max_requests_jitter = 2000
+# Recycling workers guards against slow leaks; too often, and every recycle drops
+# the worker's keep-alive connections and costs a cold worker under load (at full
+# load on 2 CPUs, 20,000 meant a recycle every ten seconds or so).
+max_requests = 100_000
+max_requests_jitter = 10_000
 # The root filesystem is read-only; heartbeat files live in memory.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs private to the container)
 # Only the reverse proxy on the compose network reaches the app.
 forwarded_allow_ips = "*"
-accesslog = "-"
 errorlog = "-"
+# The TLS proxy in front usually logs every request already; here a JSON line per
+# request costs about a quarter of the throughput (Docker's log pipeline), so it is opt-in.
+accesslog = "-" if boolean("GUNICORN_ACCESS_LOG", default=False) else None
 access_log_format = (
     '{"remote": "%({x-forwarded-for}i)s", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": %(B)s, "ms": %(M)s, "agent": "%(a)s"}'

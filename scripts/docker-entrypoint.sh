@@ -14,6 +14,13 @@ if [[ $# -eq 0 ]]; then
   exit 2
 fi
 
+# Gunicorn reads WEB_CONCURRENCY before its config file can check it, and would
+# answer a typo with a traceback.
+if [[ "$1" == gunicorn && -n "${WEB_CONCURRENCY:-}" && ! "$WEB_CONCURRENCY" =~ ^[0-9]+$ ]]; then
+  echo "configuration error: WEB_CONCURRENCY must be a whole number, got '$WEB_CONCURRENCY' (see .env.example)" >&2
+  exit 1
+fi
+
 case "$1" in
   gunicorn | dev-server)
     if [[ "${DJANGO_MIGRATE_ON_START:-true}" == true ]]; then

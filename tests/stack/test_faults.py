@@ -1,8 +1,11 @@
 """Faults the production stack survives, each caused for real on running containers."""
 
+import collections
+import functools
 import os
 import signal
 import threading
+import time
 import uuid
 
 import pytest
@@ -48,6 +51,56 @@ def test_a_killed_gunicorn_master_is_restarted_and_serves_again(prod_stack):
     wait_for(lambda: prod_stack.inspect("backend")["RestartCount"] > before, timeout=30, what="the restart")
     prod_stack.wait_ready()
     assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+
+
+def gunicorn_workers(stack) -> set[int]:
+    """Host pids of the Gunicorn master's children."""
+    rows = [line.split() for line in stack.compose("top", "backend").stdout.splitlines() if "gunicorn" in line]
+    pids = {row[3] for row in rows}
+    master = next(row[3] for row in rows if row[4] not in pids)
+    return {int(row[3]) for row in rows if row[4] == master}
+
+
+def workers_once_replaced(stack, stopped: int, count: int) -> set[int] | None:
+    workers = gunicorn_workers(stack)
+    return workers if stopped not in workers and len(workers) == count else None
+
+
+def test_a_stopping_worker_hands_its_waiting_connections_to_a_sibling(prod_stack):
+    # Workers stop every max_requests, and on each deploy; with one listening socket
+    # per worker, connections queued on a stopping worker's socket must not be reset.
+    workers = gunicorn_workers(prod_stack)
+    outcomes, done, lock = collections.Counter(), threading.Event(), threading.Lock()
+
+    def client() -> None:
+        while not done.is_set():
+            try:
+                outcome = http("GET", prod_stack.url("/health/live/")).status
+            except OSError as exc:
+                outcome = repr(exc)
+            with lock:
+                outcomes[outcome] += 1
+
+    clients = [threading.Thread(target=client) for _ in range(16)]
+    for thread in clients:
+        thread.start()
+    try:
+        for _ in range(3):
+            time.sleep(1)
+            stopping = min(workers)
+            os.kill(stopping, signal.SIGTERM)  # what Gunicorn does to a worker it recycles
+            workers = wait_for(
+                functools.partial(workers_once_replaced, prod_stack, stopping, len(workers)),
+                timeout=30,
+                what="the replacement worker",
+            )
+        time.sleep(1)
+    finally:
+        done.set()
+        for thread in clients:
+            thread.join()
+    assert set(outcomes) == {200}, outcomes
+    assert outcomes[200] > 100, outcomes
 
 
 def test_postgres_down_is_a_json_503_and_the_backend_recovers_by_itself(prod_stack, shopper):

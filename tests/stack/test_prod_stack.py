@@ -3,6 +3,9 @@
 import json
 import math
 import re
+import uuid
+
+import pytest
 
 from tests.stack.stack import HTTPS, http, run
 
@@ -42,14 +45,51 @@ def test_static_files_are_hashed_and_cached_for_long(prod_stack):
     assert response.headers.get("Content-Encoding") == "gzip"
 
 
-def test_gunicorn_is_pid_1s_direct_child_with_workers_per_cpu_limit(prod_stack):
+def test_gunicorn_is_pid_1s_direct_child_with_a_listening_worker_per_cpu(prod_stack):
     processes = prod_stack.compose("top", "backend").stdout
     gunicorn_lines = [line for line in processes.splitlines() if "gunicorn" in line]
-    cpus = float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9
-    # One master plus two workers per CPU the container may use.
-    assert len(gunicorn_lines) == 1 + 2 * math.ceil(cpus), processes
+    cpus = math.ceil(float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9)
+    # One master plus one worker per CPU the container may use, each worker with its own socket.
+    assert len(gunicorn_lines) == 1 + cpus, processes
+    sockets = prod_stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
+    listening = [row for row in sockets if row.split()[1].endswith(":1F40") and row.split()[3] == "0A"]
+    assert len(listening) == cpus, sockets
+    assert prod_stack.exec("backend", "cat", "/proc/sys/net/ipv4/tcp_migrate_req").stdout.strip() == "1"
     cmdline = prod_stack.exec("backend", "cat", "/proc/1/cmdline").stdout.replace("\0", " ")
     assert "gunicorn" in cmdline, f"PID 1 is {cmdline!r}, so SIGTERM would not reach Gunicorn"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("WEB_CONCURRENCY", "four", "WEB_CONCURRENCY must be a whole number, got 'four'"),
+        ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be at least 1, got 0"),
+        ("GUNICORN_ACCESS_LOG", "sometimes", "GUNICORN_ACCESS_LOG must be true or false, got 'sometimes'"),
+    ],
+)
+def test_a_bad_gunicorn_setting_stops_the_backend_with_one_line(prod_stack, variable, value, complaint):
+    env = {**prod_stack.env, variable: value}
+    result = prod_stack.compose("run", "--rm", "backend", "gunicorn", env=env, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == f"configuration error: {complaint} (see .env.example)"
+    assert "Traceback" not in result.stderr
+
+
+def test_the_access_log_is_off_by_default_and_one_json_line_per_request_when_asked_for(prod_stack):
+    def logged_requests(marker: str) -> list[dict]:
+        http("GET", prod_stack.url("/api/products/"), headers={**HTTPS, "User-Agent": marker})
+        lines = prod_stack.compose("logs", "--no-log-prefix", "backend").stdout.splitlines()
+        return [json.loads(line) for line in lines if marker in line]
+
+    assert logged_requests(uuid.uuid4().hex) == []
+    with_access_log = {**prod_stack.env, "GUNICORN_ACCESS_LOG": "true"}
+    try:
+        prod_stack.compose("up", "--detach", "--wait", "backend", env=with_access_log)
+        (entry,) = logged_requests(marker := uuid.uuid4().hex)
+        assert entry["path"] == "/api/products/" and entry["status"] == 200 and entry["method"] == "GET", entry
+        assert entry["agent"] == marker
+    finally:
+        prod_stack.up("backend")
 
 
 def test_check_deploy_is_clean(prod_stack):
