@@ -94,6 +94,14 @@ class Stack:
             "redis", "redis-cli", *args, env={"REDISCLI_AUTH": self.env.get("REDIS_PASSWORD", "")}, check=check
         )
 
+    def gunicorn_workers(self) -> set[int]:
+        """Host pids of the backend's Gunicorn workers, the children of its one master."""
+        rows = [line.split() for line in self.compose("top", "backend").stdout.splitlines() if "gunicorn" in line]
+        pids = {row[3] for row in rows}  # columns: SERVICE # UID PID PPID ...
+        masters = [row[3] for row in rows if row[4] not in pids]
+        assert len(masters) == 1, f"expected one Gunicorn master: {rows}"
+        return {int(row[3]) for row in rows if row[4] == masters[0]}
+
     def container_id(self, service: str) -> str:
         return self.compose("ps", "--all", "-q", service).stdout.strip()
 

@@ -53,23 +53,15 @@ def test_a_killed_gunicorn_master_is_restarted_and_serves_again(prod_stack):
     assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
 
 
-def gunicorn_workers(stack) -> set[int]:
-    """Host pids of the Gunicorn master's children."""
-    rows = [line.split() for line in stack.compose("top", "backend").stdout.splitlines() if "gunicorn" in line]
-    pids = {row[3] for row in rows}
-    master = next(row[3] for row in rows if row[4] not in pids)
-    return {int(row[3]) for row in rows if row[4] == master}
-
-
 def workers_once_replaced(stack, stopped: int, count: int) -> set[int] | None:
-    workers = gunicorn_workers(stack)
+    workers = stack.gunicorn_workers()
     return workers if stopped not in workers and len(workers) == count else None
 
 
 def test_a_stopping_worker_hands_its_waiting_connections_to_a_sibling(prod_stack):
     # Workers stop every max_requests, and on each deploy; with one listening socket
     # per worker, connections queued on a stopping worker's socket must not be reset.
-    workers = gunicorn_workers(prod_stack)
+    workers = prod_stack.gunicorn_workers()
     outcomes, done, lock = collections.Counter(), threading.Event(), threading.Lock()
 
     def client() -> None:

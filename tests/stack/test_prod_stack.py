@@ -46,11 +46,9 @@ def test_static_files_are_hashed_and_cached_for_long(prod_stack):
 
 
 def test_gunicorn_is_pid_1s_direct_child_with_a_listening_worker_per_cpu(prod_stack):
-    processes = prod_stack.compose("top", "backend").stdout
-    gunicorn_lines = [line for line in processes.splitlines() if "gunicorn" in line]
     cpus = math.ceil(float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9)
     # One master plus one worker per CPU the container may use, each worker with its own socket.
-    assert len(gunicorn_lines) == 1 + cpus, processes
+    assert len(prod_stack.gunicorn_workers()) == cpus
     sockets = prod_stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
     listening = [row for row in sockets if row.split()[1].endswith(":1F40") and row.split()[3] == "0A"]
     assert len(listening) == cpus, sockets
