@@ -7,11 +7,13 @@ shared socket let a burst of clients pile onto one or two workers; both showed a
 a p99 two to four times higher at 100 connections.
 """
 
+import logging
 import math
 import os
+import time
 
 # (Not "import config": Gunicorn would take a module-level "config" for its own setting.)
-from desideliver_backend.config import boolean, integer
+from desideliver_backend.config import boolean, integer, networks
 
 
 def _cpu_limit() -> int:
@@ -56,9 +58,11 @@ max_requests = 100_000
 max_requests_jitter = 10_000
 # The root filesystem is read-only; heartbeat files live in memory.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs private to the container)
-# Only the reverse proxy on the compose network reaches the app.
-forwarded_allow_ips = "*"
+# X-Forwarded-Proto is believed only from the proxies Django trusts (TRUSTED_PROXIES).
+forwarded_allow_ips = networks("TRUSTED_PROXIES", "docker-gateway")
 errorlog = "-"
+# Django sets the process's TZ to TIME_ZONE; Gunicorn's own lines stay in UTC like the app's JSON lines.
+logging.Formatter.converter = time.gmtime
 # The TLS proxy in front usually logs every request already; here a JSON line per
 # request costs about a quarter of the throughput (Docker's log pipeline), so it is opt-in.
 accesslog = "-" if boolean("GUNICORN_ACCESS_LOG", default=False) else None

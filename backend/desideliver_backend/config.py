@@ -8,6 +8,7 @@ Secrets may also come from a file named by ``<NAME>_FILE`` (Docker secrets).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -137,3 +138,32 @@ def redis_url(name: str = "REDIS_URL") -> str:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigurationError(name, f"must look like redis://host:6379/0, got {url!r}")
     return url
+
+
+def _docker_gateway() -> str | None:
+    """The container's default gateway: where traffic to a published port comes from."""
+    try:
+        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 2 and fields[1] == "00000000":
+                return str(ipaddress.IPv4Address(int(fields[2], 16).to_bytes(4, "little")))
+    except OSError:
+        pass
+    return None
+
+
+def networks(name: str, default: str = "") -> list[str]:
+    """A comma-separated list of addresses or networks (10.0.0.5, 172.16.0.0/12, ::1);
+    the word ``docker-gateway`` stands for this container's default gateway."""
+    found = []
+    for item in string_list(name, [item for item in default.split(",") if item]):
+        if item == "docker-gateway":
+            gateway = _docker_gateway()
+            if gateway:
+                found.append(f"{gateway}/32")
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigurationError(name, f"must list IP addresses or networks like 10.0.0.0/8, got {item!r}") from None
+    return found

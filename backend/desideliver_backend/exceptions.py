@@ -1,14 +1,17 @@
 """One place that turns failures into API responses.
 
 Domain errors raised by services become 400s with field messages; deleting a row
-that others still refer to is a 409; a database that cannot be reached becomes a
-JSON 503 rather than an HTML 500 page. Everything else
+that others still refer to is a 409; a request that lost a race to a unique or
+check constraint (two sign-ups with one email) is a 409 naming the field; a
+database that cannot be reached becomes a JSON 503 rather than an HTML 500 page. Everything else
 keeps DRF's shapes: ``{"field": ["message"]}`` and ``{"detail": "message"}``.
 """
 
+import functools
 import logging
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.apps import apps
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -30,6 +33,31 @@ class DomainError(Exception):
             self.field = field
 
 
+@functools.cache
+def _constraint_fields() -> dict[str, str]:
+    """PostgreSQL constraint name -> the API field it guards, for every model."""
+    fields = {}
+    for model in apps.get_models():
+        table = model._meta.db_table
+        for field in model._meta.concrete_fields:
+            if field.unique and not field.primary_key:
+                fields[f"{table}_{field.column}_key"] = field.name  # PostgreSQL's name for a UNIQUE column
+        for constraint in model._meta.constraints:
+            named = getattr(constraint, "fields", None) or ["non_field_errors"]
+            fields[constraint.name] = named[-1]
+    return fields
+
+
+def _conflict(exc: IntegrityError) -> Response:
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or ""
+    field = _constraint_fields().get(constraint, "non_field_errors")
+    logger.info("request lost a race to constraint %s", constraint or "?")
+    message = "This conflicts with a change made at the same moment; it was not saved. Check and try again."
+    if constraint.endswith("_key"):
+        message = "This value is already in use."
+    return Response({field: [message]}, status=status.HTTP_409_CONFLICT)
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         exc = ValidationError({exc.field: [exc.message]})
@@ -39,6 +67,8 @@ def api_exception_handler(exc, context):
             {"detail": f"Cannot delete this: {', '.join(blockers)} still refer to it."},
             status=status.HTTP_409_CONFLICT,
         )
+    if isinstance(exc, IntegrityError):
+        return _conflict(exc)
     if isinstance(exc, (OperationalError, InterfaceError)) or (
         isinstance(exc, DatabaseError) and connection.connection is None
     ):

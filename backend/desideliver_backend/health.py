@@ -2,6 +2,7 @@
 
 ``/health/live/``: the process answers; no I/O, so it stays cheap under load.
 ``/health/ready/``: PostgreSQL and Redis both answer; otherwise 503 naming what failed.
+The response never carries exception text (host names, versions); the log does.
 """
 
 import logging
@@ -35,8 +36,8 @@ def readiness() -> tuple[int, dict]:
         try:
             checks[name] = check()
         except Exception as exc:  # any failure means "not ready"; report it, never raise
-            logger.warning("readiness check %s failed: %s", name, exc)
-            checks[name] = f"error: {exc.__class__.__name__}: {str(exc).strip()[:200]}"
+            logger.warning("readiness check %s failed: %s: %s", name, exc.__class__.__name__, str(exc).strip()[:500])
+            checks[name] = "unavailable"
     failing = sorted(name for name, result in checks.items() if result != "ok")
     if failing:
         return 503, {"status": "unavailable", "failing": failing, "checks": checks}

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 
@@ -19,6 +20,14 @@ class JsonFormatter(logging.Formatter):
         if status_code is not None:
             event["status"] = status_code
         return json.dumps(event, ensure_ascii=False)
+
+
+class UtcFormatter(logging.Formatter):
+    """Readable lines stamped in UTC, like the JSON ones (Django sets the process's TZ to TIME_ZONE)."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
 
 class SkipHealthChecks(logging.Filter):

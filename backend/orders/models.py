@@ -36,13 +36,18 @@ class Order(models.Model):
     delivery_phone = models.CharField(max_length=16, blank=True)
     delivery_address = models.TextField(help_text="The address as it was when the order was placed.")
     note = models.CharField(max_length=300, blank=True)
+    # The client's Idempotency-Key header: a retried checkout returns this order.
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "-created_at"], name="order_user_recent_idx")]
-        constraints = [models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative"),
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="order_idempotency_key_per_user"),
+        ]
 
     def __str__(self) -> str:
         return f"Order #{self.pk} ({self.get_status_display()})"

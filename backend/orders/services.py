@@ -17,7 +17,6 @@ from django.template.loader import render_to_string
 
 from cart.models import Cart
 from desideliver_backend.exceptions import DomainError
-from products.cache import invalidate_catalogue
 from products.models import Product
 from users.models import Address
 
@@ -30,14 +29,24 @@ class OrderError(DomainError):
     pass
 
 
-def order_create(*, user, address_id: int, note: str = "") -> Order:
+def order_create(*, user, address_id: int, note: str = "", idempotency_key: str | None = None) -> tuple[Order, bool]:
+    """Turns the cart into an order; returns it and whether it was created now.
+
+    With an idempotency key, a retry (after a timeout, say) returns the order the
+    first request placed instead of a second order or "your cart is empty".
+    """
     with transaction.atomic():
+        cart, _ = Cart.objects.get_or_create(user=user)
+        # Locking the cart makes a double-submitted checkout place one order, not two,
+        # and orders the check for an earlier order with the same key after that order's commit.
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        if idempotency_key:
+            placed = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
+            if placed is not None:
+                return placed, False
         address = Address.objects.filter(pk=address_id, user=user).first()
         if address is None:
             raise OrderError(f"Address {address_id} is not one of your addresses.", field="address")
-        cart, _ = Cart.objects.get_or_create(user=user)
-        # Locking the cart makes a double-submitted checkout place one order, not two.
-        cart = Cart.objects.select_for_update().get(pk=cart.pk)
         lines = list(cart.items.order_by("product_id").values_list("product_id", "quantity"))
         if not lines:
             raise OrderError("Your cart is empty.", field="cart")
@@ -72,27 +81,36 @@ def order_create(*, user, address_id: int, note: str = "") -> Order:
             delivery_phone=address.phone or user.phone,
             delivery_address=address.one_line(),
             note=note,
+            idempotency_key=idempotency_key or None,
         )
         for item in order_items:
             item.order = order
         OrderItem.objects.bulk_create(order_items)
         cart.items.all().delete()
 
-        transaction.on_commit(invalidate_catalogue)
         transaction.on_commit(lambda: _send_confirmation(order.pk))
-    return order
+    return order, True
 
 
 def _return_stock(order: Order) -> None:
-    for item in order.items.exclude(product=None).order_by("product_id"):
-        Product.objects.filter(pk=item.product_id).update(stock=F("stock") + item.quantity)
-    transaction.on_commit(invalidate_catalogue)
+    lines = list(order.items.exclude(product=None).order_by("product_id").values_list("product_id", "quantity"))
+    # Lock every product first, in id order like order_create, so the two never deadlock.
+    list(Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk").values("pk"))
+    for product_id, quantity in lines:
+        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
 
 
-def order_set_status(*, order: Order, status: str) -> Order:
-    """Moves an order along the allowed-transitions table; cancelling returns its stock."""
+def order_set_status(*, order: Order, status: str, only_from: set[str] | None = None) -> Order:
+    """Moves an order along the allowed-transitions table; cancelling returns its stock.
+
+    The status is checked under the order's row lock, so of two racing changes the
+    second sees the first one's result. ``only_from`` narrows the statuses the order
+    may be leaving (a customer may cancel only a pending order).
+    """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
+        if only_from is not None and order.status not in only_from:
+            raise OrderError("Only a pending order can be cancelled; contact support for help.", field="status")
         order.check_transition(status)
         if status == Order.Status.CANCELLED:
             _return_stock(order)
@@ -102,9 +120,7 @@ def order_set_status(*, order: Order, status: str) -> Order:
 
 
 def order_cancel_by_customer(*, order: Order) -> Order:
-    if order.status != Order.Status.PENDING:
-        raise OrderError("Only a pending order can be cancelled; contact support for help.", field="status")
-    return order_set_status(order=order, status=Order.Status.CANCELLED)
+    return order_set_status(order=order, status=Order.Status.CANCELLED, only_from={Order.Status.PENDING})
 
 
 def _send_confirmation(order_id: int) -> None:

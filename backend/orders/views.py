@@ -1,12 +1,26 @@
+import re
+
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
 from .models import Order
 from .serializers import OrderCreateSerializer, OrderSerializer, OrderStatusSerializer
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationError({"Idempotency-Key": ["Send 1 to 100 printable ASCII characters, e.g. a UUID."]})
+    return key
 
 
 def orders_visible_to(user):
@@ -33,16 +47,32 @@ class OrderDetailView(generics.RetrieveAPIView):
 class OrderCreateView(APIView):
     """Turns the cart into an order delivered to one of the user's addresses."""
 
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Any unique string (a UUID) per checkout, up to 100 printable ASCII characters. "
+                "A retry with the same key returns the order the first request placed, "
+                "with the header Idempotent-Replayed: true.",
+            )
+        ],
+    )
     def post(self, request):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.order_create(
-            user=request.user, address_id=serializer.validated_data["address"], note=serializer.validated_data["note"]
+        order, created = services.order_create(
+            user=request.user,
+            address_id=serializer.validated_data["address"],
+            note=serializer.validated_data["note"],
+            idempotency_key=idempotency_key(request),
         )
-        return Response(
-            OrderSerializer(orders_visible_to(request.user).get(pk=order.pk)).data, status=status.HTTP_201_CREATED
-        )
+        body = OrderSerializer(orders_visible_to(request.user).get(pk=order.pk)).data
+        headers = {} if created else {"Idempotent-Replayed": "true"}
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
 class OrderCancelView(APIView):

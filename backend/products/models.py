@@ -1,34 +1,32 @@
 from decimal import Decimal
 
+import uuid
+
 from django.core.validators import MinValueValidator
-from django.db import models, transaction
+from django.db import models
 
-from . import cache
-from .validators import validate_image_file
-
-
-class CatalogueModel(models.Model):
-    """Saving or deleting any catalogue row invalidates the cached catalogue once it commits."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        transaction.on_commit(cache.invalidate_catalogue)
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        transaction.on_commit(cache.invalidate_catalogue)
-        return result
+from .catalogue_cache import CatalogueQuerySet
+from .validators import product_image_path, validate_image_file
 
 
-class Category(CatalogueModel):
+class CatalogueVersion(models.Model):
+    """One row whose value changes at the commit of every write to products or
+    categories (database triggers, see migration 0002): what the catalogue cache checks."""
+
+    value = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Category(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Lower numbers are listed first.")
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -38,7 +36,7 @@ class Category(CatalogueModel):
         return self.name
 
 
-class Product(CatalogueModel):
+class Product(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -47,9 +45,11 @@ class Product(CatalogueModel):
     unit = models.CharField(max_length=30, help_text="What one unit is, e.g. 1 kg, 500 g, 1 L, 6 pcs.")
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True, help_text="Inactive products are hidden and cannot be ordered.")
-    image = models.FileField(upload_to="products/", blank=True, validators=[validate_image_file])
+    image = models.ImageField(upload_to=product_image_path, blank=True, validators=[validate_image_file])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CatalogueQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]

@@ -8,8 +8,11 @@ def product_list(*, include_inactive: bool = False, category: str | None = None)
     if not include_inactive:
         products = products.filter(is_active=True, category__is_active=True)
     if category:
-        lookup = {"category_id": int(category)} if category.isdigit() else {"category__slug": category}
-        products = products.filter(**lookup)
+        # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+        if category.isascii() and category.isdecimal():
+            products = products.filter(category_id=int(category))
+        else:
+            products = products.filter(category__slug=category)
     return products
 
 

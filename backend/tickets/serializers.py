@@ -3,13 +3,23 @@ from rest_framework import serializers
 from .models import Ticket, TicketMessage
 
 
+SUPPORT_NAME = "DesiDeliver support"
+
+
 class TicketMessageSerializer(serializers.ModelSerializer):
-    author_email = serializers.EmailField(source="author.email", read_only=True)
+    """Staff appear as the support team: customers never learn a staff member's address."""
+
+    author_name = serializers.SerializerMethodField()
     from_staff = serializers.BooleanField(source="author.is_staff", read_only=True)
 
     class Meta:
         model = TicketMessage
-        fields = ["id", "author_email", "from_staff", "body", "created_at"]
+        fields = ["id", "author_name", "from_staff", "body", "created_at"]
+
+    def get_author_name(self, message: TicketMessage) -> str:
+        if message.author.is_staff and message.author_id != message.ticket.user_id:
+            return SUPPORT_NAME
+        return message.author.full_name or "You"
 
 
 class TicketSerializer(serializers.ModelSerializer):

@@ -11,6 +11,8 @@ SECRET_KEY = config.string("SECRET_KEY")
 DEBUG = config.boolean("DEBUG", default=False)
 ALLOWED_HOSTS = config.string_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = config.origin_list("CSRF_TRUSTED_ORIGINS", default=[])
+# Peers whose X-Forwarded-* headers are believed (desideliver_backend.proxies); none by default.
+TRUSTED_PROXIES = config.networks("TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,14 +37,17 @@ MIDDLEWARE = [
     # Answers /health/* before host validation and HTTPS redirects, so container
     # probes on 127.0.0.1 work whatever ALLOWED_HOSTS says.
     "desideliver_backend.health.HealthCheckMiddleware",
+    # Forwarded headers from anyone but TRUSTED_PROXIES are dropped before anything reads them.
+    "desideliver_backend.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "desideliver_backend.input_guard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Anonymous catalogue reads already in Redis are answered here, before the session,
     # CSRF, authentication and DRF layers they do not need.
-    "products.middleware.CatalogueCacheMiddleware",
+    "products.catalogue_cache.CatalogueCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -89,6 +94,9 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "desideliver.cache"
 CATALOGUE_CACHE_SECONDS = config.integer("CATALOGUE_CACHE_SECONDS", 300)
+# How long Redis may answer "which catalogue version is current" before asking PostgreSQL
+# again: the worst-case staleness of a write Django did not make or could not report.
+CATALOGUE_VERSION_SECONDS = config.integer("CATALOGUE_VERSION_SECONDS", 2, minimum=1)
 
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -162,7 +170,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "readable": {"format": "{asctime} {levelname:<7} {name}: {message}", "style": "{"},
+        "readable": {
+            "()": "desideliver_backend.logging.UtcFormatter",
+            "format": "{asctime} {levelname:<7} {name}: {message}",
+            "style": "{",
+        },
         "json": {"()": "desideliver_backend.logging.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "readable"}},

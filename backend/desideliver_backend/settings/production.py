@@ -4,23 +4,30 @@ hashed static files through WhiteNoise, one JSON log line per event, SendGrid ma
 from desideliver_backend import config
 
 from .base import *  # noqa: F403
-from .base import DATABASES, LOGGING, REDIS_PASSWORD
+from .base import ALLOWED_HOSTS, CACHES, DATABASES, LOGGING, REDIS_PASSWORD
 
 DEBUG = False
 # Django asks for 50 characters; an example placeholder or a dev key is refused.
 SECRET_KEY = config.secret("SECRET_KEY", min_length=50)
 config.secret("DATABASE_URL" if config.string("DATABASE_URL", "") else "DB_PASSWORD", min_length=8)
-if REDIS_PASSWORD is not None:
+# "*" would let any Host header through: password-reset links and absolute URLs use it.
+if any(host.strip(".") in {"*", ""} for host in ALLOWED_HOSTS):
+    raise config.ConfigurationError("ALLOWED_HOSTS", "must name this site's hosts; '*' accepts any Host header")
+# Redis holds the cache and the throttle counters: never open to the network without a password.
+if REDIS_PASSWORD is not None or "@" not in CACHES["default"]["LOCATION"]:
     config.secret("REDIS_PASSWORD", min_length=16)
 DATABASES["default"]["CONN_MAX_AGE"] = config.integer("DB_CONN_MAX_AGE", 300)
 
-# The TLS proxy in front says whether the client used HTTPS.
+# The TLS proxy in front says whether the client used HTTPS, and who the client is;
+# by default the only peer believed is the Docker gateway a published port's traffic comes from.
+TRUSTED_PROXIES = config.networks("TRUSTED_PROXIES", "docker-gateway")
 if config.boolean("USE_X_FORWARDED_PROTO", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = config.boolean("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = config.integer("SECURE_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", default=True)
+# Both bind every subdomain (and, preloaded, every browser) for a year: opt in once sure.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
