@@ -165,5 +165,7 @@ def networks(name: str, default: str = "") -> list[str]:
         try:
             found.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
-            raise ConfigurationError(name, f"must list IP addresses or networks like 10.0.0.0/8, got {item!r}") from None
+            raise ConfigurationError(
+                name, f"must list IP addresses or networks like 10.0.0.0/8, got {item!r}"
+            ) from None
     return found

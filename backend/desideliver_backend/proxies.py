@@ -13,8 +13,8 @@ FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_
 
 
 @cache
-def _trusted_networks() -> tuple:
-    return tuple(ipaddress.ip_network(network) for network in settings.TRUSTED_PROXIES)
+def _networks(listed: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(network) for network in listed)
 
 
 def is_trusted(address: str) -> bool:
@@ -22,7 +22,7 @@ def is_trusted(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in network for network in _trusted_networks())
+    return any(ip in network for network in _networks(tuple(settings.TRUSTED_PROXIES)))
 
 
 def client_address(meta) -> str:

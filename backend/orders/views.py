@@ -12,7 +12,6 @@ from . import services
 from .models import Order
 from .serializers import OrderCreateSerializer, OrderSerializer, OrderStatusSerializer
 
-
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 
 

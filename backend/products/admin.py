@@ -24,7 +24,7 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = "__all__"
+        fields = ["category", "name", "slug", "description", "price", "unit", "stock", "is_active", "image"]
 
 
 @admin.register(Product)

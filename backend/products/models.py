@@ -1,6 +1,5 @@
-from decimal import Decimal
-
 import uuid
+from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models

@@ -2,7 +2,6 @@ from rest_framework import serializers
 
 from .models import Ticket, TicketMessage
 
-
 SUPPORT_NAME = "DesiDeliver support"
 
 

@@ -28,6 +28,8 @@ SECURE_HSTS_SECONDS = config.integer("SECURE_HSTS_SECONDS", 31536000)
 # Both bind every subdomain (and, preloaded, every browser) for a year: opt in once sure.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", default=False)
+# check --deploy nags about the two above; leaving them off is this project's deliberate default.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -19,6 +19,7 @@ VALID_PRODUCTION_ENV = {
     "DB_PASSWORD": "s3cure-database-password",
     "DB_HOST": "db.internal",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "REDIS_PASSWORD": "a-real-redis-password-1234",
     "SENDGRID_API_KEY": "SG.realistic-looking-sendgrid-api-key",
     "CORS_ALLOWED_ORIGINS": "https://desideliver.in",
 }
@@ -47,7 +48,7 @@ def test_a_realistic_production_environment_passes_check_deploy():
 
 
 @pytest.mark.parametrize(
-    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "DB_PASSWORD", "DB_HOST", "REDIS_URL", "SENDGRID_API_KEY"]
+    "name", ["SECRET_KEY", "ALLOWED_HOSTS", "DB_PASSWORD", "DB_HOST", "REDIS_URL", "REDIS_PASSWORD", "SENDGRID_API_KEY"]
 )
 def test_a_missing_required_variable_stops_startup_with_one_line(name):
     result = run_django({}, drop=(name,))
@@ -75,6 +76,9 @@ def test_a_missing_required_variable_stops_startup_with_one_line(name):
         ("REDIS_URL", "localhost:6379", "redis://"),
         ("CORS_ALLOWED_ORIGINS", "desideliver.in", "origins"),
         ("SECRET_KEY_FILE", "/nonexistent/secret", "unreadable file"),
+        ("ALLOWED_HOSTS", "*", "any Host"),
+        ("ALLOWED_HOSTS", "api.desideliver.in,*", "any Host"),
+        ("TRUSTED_PROXIES", "the-proxy", "IP addresses or networks"),
     ],
 )
 def test_a_malformed_or_placeholder_value_is_refused_by_name(name, value, expected):
@@ -94,6 +98,32 @@ def test_secrets_can_come_from_files(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == VALID_PRODUCTION_ENV["SECRET_KEY"]
+
+
+def test_a_redis_url_carrying_the_password_needs_no_redis_password():
+    result = run_django(
+        {"REDIS_URL": "redis://:a-real-redis-password-1234@redis.internal:6379/0"}, drop=("REDIS_PASSWORD",)
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_hsts_is_on_but_subdomains_and_preload_are_opt_in():
+    expression = "settings.SECURE_HSTS_SECONDS, settings.SECURE_HSTS_INCLUDE_SUBDOMAINS, settings.SECURE_HSTS_PRELOAD"
+    assert run_django({}, *settings_value(expression)).stdout.strip() == "31536000 False False"
+    opted_in = run_django(
+        {"SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true"}, *settings_value(expression)
+    )
+    assert opted_in.stdout.strip() == "31536000 True True"
+
+
+def test_production_trusts_forwarded_headers_only_from_the_docker_gateway_by_default():
+    result = run_django({}, *settings_value("settings.TRUSTED_PROXIES"))
+    assert result.returncode == 0, result.stderr
+    networks = eval(result.stdout)  # noqa: S307 (our own repr of a list of strings)
+    assert all(network.endswith("/32") for network in networks), networks
+    assert run_django(
+        {"TRUSTED_PROXIES": "10.0.0.0/8"}, *settings_value("settings.TRUSTED_PROXIES")
+    ).stdout.strip() == ("['10.0.0.0/8']")
 
 
 def test_production_never_runs_with_debug_on():

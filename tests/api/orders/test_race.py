@@ -5,13 +5,13 @@ transactions and waiting on it, so the race really happens on every run.
 """
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 
 from orders.models import Order
 from products.models import Category, Product
+from tests.api.concurrency import wait_for_lock_waiters
 from tests.api.conftest import client_for, make_address, make_user
 
 
@@ -43,7 +43,7 @@ def test_exactly_one_of_two_concurrent_orders_gets_the_last_unit():
         Product.objects.select_for_update().get(pk=mango.pk)
         for thread in threads:
             thread.start()
-        assert _wait_for_lock_waiters(2), "the two checkouts never queued on the product's lock"
+        assert wait_for_lock_waiters(2), "the two checkouts never queued on the product's lock"
     for thread in threads:
         thread.join(timeout=30)
 
@@ -51,17 +51,3 @@ def test_exactly_one_of_two_concurrent_orders_gets_the_last_unit():
     mango.refresh_from_db()
     assert mango.stock == 0
     assert Order.objects.count() == 1
-
-
-def _wait_for_lock_waiters(count: int, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_stat_clear_snapshot()")
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0] >= count:
-                return True
-            time.sleep(0.05)
-    return False

@@ -8,7 +8,6 @@ from tests.api.conftest import make_product
 pytestmark = pytest.mark.django_db
 
 
-
 def names(response):
     return [product["name"] for product in response.json()["results"]]
 

@@ -80,3 +80,37 @@ def test_staff_filter_the_queue_by_status(customer_api, staff_api):
     second = open_ticket(customer_api).json()["id"]
     staff_api.post(f"/api/tickets/{first}/close/")
     assert [t["id"] for t in staff_api.get("/api/tickets/?status=open").json()["results"]] == [second]
+
+
+def test_customers_see_support_not_a_staff_members_email(customer_api, staff, staff_api):
+    ticket_id = open_ticket(customer_api).json()["id"]
+    assert (
+        staff_api.post(f"/api/tickets/{ticket_id}/messages/", {"body": "On its way."}, format="json").status_code == 201
+    )
+    seen = customer_api.get(f"/api/tickets/{ticket_id}/")
+    assert staff.email not in seen.content.decode()
+    assert [m["author_name"] for m in seen.json()["messages"]] == ["Asha", "DesiDeliver support"]
+
+
+def test_a_reply_added_in_the_admin_is_authored_by_the_admin_user(
+    customer, customer_api, staff, client, django_capture_on_commit_callbacks
+):
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    ticket_id = open_ticket(customer_api).json()["id"]
+    first = customer.tickets.get().messages.get()
+    form = {
+        "user": customer.pk, "order": "", "subject": "Late delivery", "status": "open",
+        "messages-TOTAL_FORMS": "2", "messages-INITIAL_FORMS": "1", "messages-MIN_NUM_FORMS": "0",
+        "messages-MAX_NUM_FORMS": "1000",
+        "messages-0-id": first.pk, "messages-0-ticket": ticket_id, "messages-0-body": first.body,
+        "messages-1-id": "", "messages-1-ticket": ticket_id, "messages-1-body": "Your rider is two minutes away.",
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/tickets/ticket/{ticket_id}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    reply = customer.tickets.get().messages.last()
+    assert (reply.author, reply.body) == (staff, "Your rider is two minutes away.")
+    assert customer.tickets.get().status == "answered"
+    assert len(mail.outbox) == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
-VIEWS = BACKEND_DIR / "products" / "views.py"
+VIEWS = BACKEND_DIR / "products" / "catalogue_cache.py"
 
 
 def free_port() -> int:
