@@ -169,3 +169,18 @@ def networks(name: str, default: str = "") -> list[str]:
                 name, f"must list IP addresses or networks like 10.0.0.0/8, got {item!r}"
             ) from None
     return found
+
+
+def rates(name: str, defaults: dict[str, str]) -> dict[str, str]:
+    """``scope=N/period`` pairs, comma-separated, overriding ``defaults`` scope by scope."""
+    chosen = dict(defaults)
+    for item in string_list(name, []):
+        scope, _, rate = item.partition("=")
+        scope, rate = scope.strip(), rate.strip()
+        if scope not in defaults:
+            raise ConfigurationError(name, f"names an unknown scope {scope!r}; known: {', '.join(defaults)}")
+        count, _, period = rate.partition("/")
+        if not count.isdecimal() or not count.isascii() or period not in {"second", "minute", "hour", "day"}:
+            raise ConfigurationError(name, f"must give rates like {scope}=10/minute, got {item!r}")
+        chosen[scope] = rate
+    return chosen

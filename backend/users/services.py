@@ -1,6 +1,19 @@
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from desideliver_backend.exceptions import DomainError
 
 from .models import Address, User
+
+
+class PasswordResetError(DomainError):
+    field = "token"
 
 
 @transaction.atomic
@@ -22,3 +35,57 @@ def address_save(*, address: Address) -> Address:
 
 def user_register(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
     return User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)
+
+
+def tokens_for(user: User) -> dict[str, str]:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def user_revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklists every refresh token issued to the user that is not blacklisted yet."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(revoked)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> dict[str, str]:
+    """Sets the password, revokes every refresh token issued before, and returns a new pair."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_revoke_refresh_tokens(user=user)
+    return tokens_for(user)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Emails a one-time link to an active account; says nothing about whether one exists."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}"
+    send_mail(
+        subject="Reset your DesiDeliver password",
+        message=(
+            "Someone asked to reset the password of your DesiDeliver account.\n\n"
+            f"To choose a new password, open this link (it works once, for {settings.PASSWORD_RESET_TIMEOUT // 3600} "
+            f"hours):\n{link}\n\nIf it was not you, ignore this email; your password stays as it is.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+
+
+def password_reset_user(*, uid: str, token: str) -> User:
+    """The user a reset link names, if its token is still valid."""
+    try:
+        user = User.objects.filter(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True).first()
+    except (ValueError, TypeError, OverflowError):
+        user = None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise PasswordResetError("This reset link is invalid, used or expired; ask for a new one.")
+    return user

@@ -1,16 +1,19 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from .views import AddressViewSet, MeView, RegisterView
+from . import views
 
 router = SimpleRouter()
-router.register("me/addresses", AddressViewSet, basename="address")
+router.register("me/addresses", views.AddressViewSet, basename="address")
 
 urlpatterns = [
-    path("register/", RegisterView.as_view(), name="register"),
-    path("login/", TokenObtainPairView.as_view(), name="login"),
-    path("refresh/", TokenRefreshView.as_view(), name="token-refresh"),
-    path("me/", MeView.as_view(), name="me"),
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("refresh/", views.RefreshView.as_view(), name="token-refresh"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+    path("me/", views.MeView.as_view(), name="me"),
     *router.urls,
 ]

@@ -1,11 +1,21 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status, viewsets
 from rest_framework.response import Response
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
 
 from . import services
 from .models import Address
-from .serializers import AddressSerializer, RegisterSerializer, UserSerializer
+from .serializers import (
+    AddressSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RegisterSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from .throttles import AUTH_THROTTLES
 
 
 class RegisterView(generics.GenericAPIView):
@@ -14,15 +24,82 @@ class RegisterView(generics.GenericAPIView):
     serializer_class = RegisterSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "register"
 
     @extend_schema(responses={201: UserSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_register(**serializer.validated_data)
-        refresh = RefreshToken.for_user(user)
-        body = {"user": UserSerializer(user).data, "access": str(refresh.access_token), "refresh": str(refresh)}
+        body = {"user": UserSerializer(user).data, **services.tokens_for(user)}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(jwt_views.TokenObtainPairView):
+    """Exchanges email and password for an access and a refresh token."""
+
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "login"
+
+
+class RefreshView(jwt_views.TokenRefreshView):
+    """Exchanges a refresh token for a new pair; the one sent is blacklisted and works no more."""
+
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "refresh"
+
+
+class LogoutView(jwt_views.TokenBlacklistView):
+    """Revokes the refresh token sent (the access token expires by itself within minutes)."""
+
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "refresh"
+
+
+class PasswordChangeView(APIView):
+    """Changes the password and revokes every refresh token issued before; returns a new pair."""
+
+    @extend_schema(request=PasswordChangeSerializer, responses=TokenPairSerializer)
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        tokens = services.user_set_password(user=request.user, password=serializer.validated_data["new_password"])
+        return Response(tokens)
+
+
+class PasswordResetView(APIView):
+    """Emails a reset link if the address has an account; answers the same either way."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: None})
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If that address has an account, a reset link is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class PasswordResetConfirmView(APIView):
+    """Sets a new password from an emailed link's uid and token; every refresh token is revoked."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "password_reset"
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses=TokenPairSerializer)
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(services.user_set_password(user=data["user"], password=data["new_password"]))
 
 
 class MeView(generics.RetrieveUpdateAPIView):

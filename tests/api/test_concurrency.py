@@ -29,7 +29,9 @@ def shop():
 
 
 def put_in_cart(client, product, quantity):
-    assert client.post("/api/cart/add/", {"product": product.pk, "quantity": quantity}, format="json").status_code == 201
+    assert (
+        client.post("/api/cart/add/", {"product": product.pk, "quantity": quantity}, format="json").status_code == 201
+    )
 
 
 def test_a_staff_price_edit_racing_an_order_keeps_the_sold_units_sold(shop):
@@ -41,7 +43,9 @@ def test_a_staff_price_edit_racing_an_order_keeps_the_sold_units_sold(shop):
         racers.start(lambda: buyer.post("/api/orders/create/", {"address": address.pk}, format="json").status_code)
         # The edit reads the product (stock 10) now, and writes after the order has committed.
         racers.start(
-            lambda: client_for(staff).patch(f"/api/products/{mango.pk}/", {"price": "120.00"}, format="json").status_code
+            lambda: (
+                client_for(staff).patch(f"/api/products/{mango.pk}/", {"price": "120.00"}, format="json").status_code
+            )
         )
     assert racers.finish() == [201, 200]
     mango.refresh_from_db()
@@ -106,9 +110,7 @@ def test_a_customer_cancel_racing_a_staff_confirm_leaves_the_order_confirmed(sho
     racers = Racers()
     with transaction.atomic():
         Order.objects.select_for_update().get(pk=order_id)
-        racers.start(
-            lambda: staff_api.patch(f"/api/orders/{order_id}/status/", {"status": "confirmed"}, format="json")
-        )
+        racers.start(lambda: staff_api.patch(f"/api/orders/{order_id}/status/", {"status": "confirmed"}, format="json"))
         racers.start(lambda: buyer.post(f"/api/orders/{order_id}/cancel/"))
     confirmed, cancelled = racers.finish()
     assert confirmed.status_code == 200

@@ -23,8 +23,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served from the image
     "desideliver_backend",  # project-wide management commands
     "users",
     "products",
@@ -122,7 +124,8 @@ STORAGES = {
 # seed_demo's demo users and passwords belong on development machines only.
 DEMO_DATA_ALLOWED = False
 
-# Product images are served by Django from MEDIA_ROOT unless a proxy or CDN takes over.
+# Development serves product images from MEDIA_ROOT through Django (desideliver_backend.media);
+# production leaves them to the proxy or a CDN.
 SERVE_MEDIA = config.boolean("SERVE_MEDIA", default=True)
 
 REST_FRAMEWORK = {
@@ -138,13 +141,27 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "desideliver_backend.exceptions.api_exception_handler",
+    # Throttles key on REMOTE_ADDR, which TrustedProxyMiddleware has already set to the
+    # real client's address; the raw X-Forwarded-For is never read (see users.throttles).
+    "NUM_PROXIES": 0,
+    "DEFAULT_THROTTLE_RATES": config.rates(
+        "THROTTLE_RATES",
+        {"login": "10/minute", "register": "20/hour", "refresh": "60/minute", "password_reset": "5/hour"},
+    ),
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=config.integer("JWT_ACCESS_MINUTES", 30, minimum=1)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=config.integer("JWT_REFRESH_DAYS", 7, minimum=1)),
     "AUTH_HEADER_TYPES": ("Bearer",),
     "UPDATE_LAST_LOGIN": True,
+    # Each refresh returns a new refresh token and blacklists the old one: a stolen
+    # refresh token works once at most, and logout or a password change revokes them.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+# Where password-reset emails send people: the shop's page that reads uid and token
+# and posts them to /api/auth/password/reset/confirm/.
+PASSWORD_RESET_URL = config.string("PASSWORD_RESET_URL", "https://desideliver.in/reset-password")
 SPECTACULAR_SETTINGS = {
     "TITLE": "DesiDeliver API",
     "DESCRIPTION": "Groceries and food delivery: catalogue, cart, orders and support.",
@@ -152,6 +169,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "TicketStatusEnum": "tickets.models.Ticket.Status",

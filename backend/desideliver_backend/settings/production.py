@@ -30,6 +30,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = config.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS"
 SECURE_HSTS_PRELOAD = config.boolean("SECURE_HSTS_PRELOAD", default=False)
 # check --deploy nags about the two above; leaving them off is this project's deliberate default.
 SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+# Uploaded files are never served by Django here: the proxy or a CDN serves the media volume.
+SERVE_MEDIA = config.boolean("SERVE_MEDIA", default=False)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -144,3 +144,8 @@ def test_local_settings_run_with_no_environment_at_all():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True db"
+
+
+def test_production_does_not_serve_media_unless_asked():
+    assert run_django({}, *settings_value("settings.SERVE_MEDIA")).stdout.strip() == "False"
+    assert run_django({"SERVE_MEDIA": "true"}, *settings_value("settings.SERVE_MEDIA")).stdout.strip() == "True"

@@ -62,3 +62,12 @@ def test_images_over_the_size_limit_are_refused(staff_api, onion, media):
     response = upload(staff_api, onion, "big.png", image_bytes("PNG") + b"\x00" * (5 * 1024 * 1024))
     assert response.status_code == 400
     assert response.json()["image"] == ["Images may be at most 5 MB."]
+
+
+def test_served_media_never_runs_as_a_page(staff_api, api, onion, media):
+    stored = upload(staff_api, onion, "onion.png", image_bytes("PNG")).json()["image"]
+    response = api.get(stored)
+    assert response.status_code == 200
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    assert "sandbox" in response["Content-Security-Policy"]
