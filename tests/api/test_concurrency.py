@@ -154,7 +154,7 @@ def test_two_first_addresses_at_once_both_saved_with_exactly_one_default():
 
 
 def test_a_retried_checkout_with_the_same_idempotency_key_returns_the_same_order(shop):
-    mango, buyer, address, staff = shop
+    mango, buyer, address, _ = shop
     put_in_cart(buyer, mango, 2)
     key = str(uuid.uuid4())
     first = buyer.post("/api/orders/create/", {"address": address.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key)
@@ -168,7 +168,7 @@ def test_a_retried_checkout_with_the_same_idempotency_key_returns_the_same_order
 
 
 def test_two_concurrent_checkouts_with_one_key_place_one_order(shop):
-    mango, buyer, address, staff = shop
+    mango, buyer, address, _ = shop
     put_in_cart(buyer, mango, 2)
     key = str(uuid.uuid4())
     cart = Cart.objects.get(user__email="buyer@example.in")
@@ -189,7 +189,7 @@ def test_two_concurrent_checkouts_with_one_key_place_one_order(shop):
 
 @pytest.mark.parametrize("key", ["", "x" * 101, "not ascii ✓", "has space"])
 def test_a_malformed_idempotency_key_is_a_400(shop, key):
-    mango, buyer, address, staff = shop
+    mango, buyer, address, _ = shop
     put_in_cart(buyer, mango, 1)
     response = buyer.post("/api/orders/create/", {"address": address.pk}, format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert response.status_code == 400

@@ -72,7 +72,9 @@ def test_password_reset_by_emailed_link(api, customer):
     assert done.status_code == 200, done.content
     assert login(api, customer.email, NEW_PASSWORD).status_code == 200
     assert refresh(api, old).status_code == 401
-    again = api.post("/api/auth/password/reset/confirm/", {**link, "new_password": "yet-another-pass-99"}, format="json")
+    again = api.post(
+        "/api/auth/password/reset/confirm/", {**link, "new_password": "yet-another-pass-99"}, format="json"
+    )
     assert again.status_code == 400
     assert "token" in again.json()
 
@@ -125,7 +127,10 @@ def test_registration_and_password_reset_are_throttled(api, settings):
         body = {"email": f"new{n}@example.in", "password": PASSWORD}
         assert api.post("/api/auth/register/", body, format="json", REMOTE_ADDR="192.0.2.1").status_code == 201
     over = api.post(
-        "/api/auth/register/", {"email": "one-more@example.in", "password": PASSWORD}, format="json", REMOTE_ADDR="192.0.2.1"
+        "/api/auth/register/",
+        {"email": "one-more@example.in", "password": PASSWORD},
+        format="json",
+        REMOTE_ADDR="192.0.2.1",
     )
     assert over.status_code == 429
     for _ in range(5):
