@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import HTTPS, REPO_DIR, database_fingerprint, http, register_and_login, run
+from tests.stack.stack import HTTPS, REPO_DIR, database_fingerprint, http, register_and_login, run, wait_for
 
 
 @pytest.fixture
@@ -105,3 +105,31 @@ def test_backup_and_restore_on_the_development_stack(dev_stack, backup_dir):
     register_and_login(dev_stack, f"dev-later-{uuid.uuid4().hex[:6]}@example.in")
     run([script, "restore", backup, "--yes"], env=env)
     assert database_fingerprint(dev_stack) == before
+
+
+def test_a_restore_is_served_at_once_not_the_cached_catalogue(prod_stack, backup_dir):
+    def onion_price():
+        return http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]["price"]
+
+    prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
+    before = onion_price()
+    backup = db(prod_stack, backup_dir, "backup").stdout.split()[0]
+    prod_stack.psql("UPDATE products_product SET price = price + 11 WHERE name = 'Onion'")
+    wait_for(lambda: onion_price() != before, timeout=10, what="the raw SQL price change to be served")
+    db(prod_stack, backup_dir, "restore", backup, "--yes")
+    assert onion_price() == before
+
+
+def test_a_backup_with_the_database_stopped_says_so_and_leaves_no_partial_file(prod_stack, backup_dir):
+    prod_stack.compose("stop", "db")
+    try:
+        result = db(prod_stack, backup_dir, "backup", check=False)
+    finally:
+        prod_stack.compose("start", "db")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: the db service of the prod stack is not running; start it first "
+        "(scripts/dev up, or docker compose -f docker-compose.prod.yml up -d)"
+    ]
+    assert not backup_dir.exists() or not list(backup_dir.iterdir())
+    prod_stack.wait_ready()

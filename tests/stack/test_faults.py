@@ -136,6 +136,32 @@ def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
     assert keys.strip(), "nothing was cached after Redis came back"
 
 
+def wait_healthy(stack, service: str) -> None:
+    def healthy():
+        state = stack.inspect(service)["State"]
+        assert state["Status"] != "restarting", f"{service} is in a restart loop: {state}"
+        return state.get("Health", {}).get("Status") == "healthy"
+
+    wait_for(healthy, timeout=60, what=f"{service} healthy")
+
+
+def test_redis_and_postgres_restart_with_their_data(prod_stack, shopper):
+    """The official Redis entrypoint chowns /data as root under set -e: with the
+    capabilities dropped, a second start must not be where it dies."""
+    status, order = place_order(prod_stack, shopper)
+    assert status == 201
+    prod_stack.redis_cli("SET", "restart-probe", "namaste")
+    for _ in range(2):  # the first start made appendonlydir; the ones after must cope with it
+        for service in ("redis", "db"):
+            prod_stack.compose("restart", service)
+            wait_healthy(prod_stack, service)
+            assert prod_stack.inspect(service)["RestartCount"] == 0
+    assert prod_stack.redis_cli("GET", "restart-probe").stdout.strip() == "namaste"
+    assert prod_stack.redis_cli("CONFIG", "GET", "appendonly").stdout.split()[-1] == "yes"
+    assert order["id"] in order_ids_in_database(prod_stack)
+    prod_stack.wait_ready()
+
+
 def test_a_simulated_reboot_keeps_all_data_redis_included(prod_stack, shopper):
     status, order = place_order(prod_stack, shopper)
     assert status == 201

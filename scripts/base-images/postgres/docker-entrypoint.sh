@@ -2,7 +2,10 @@
 # usage: docker-entrypoint.sh [postgres [ARGS...] | -ARGS... | COMMAND...]
 # Initialises PGDATA on first start from POSTGRES_USER, POSTGRES_PASSWORD (or
 # POSTGRES_PASSWORD_FILE) and POSTGRES_DB, runs /docker-entrypoint-initdb.d/*.sql|*.sh, then execs postgres.
-set -euo pipefail
+# As the official image does (docker-library/postgres docker-entrypoint.sh): as root it
+# creates the directories and hands them over with `find ... \! -user postgres -exec
+# chown postgres '{}' +` under `set -e`, then drops to postgres.
+set -Eeuo pipefail
 
 if [[ "${1:-}" == -* ]]; then
   set -- postgres "$@"
@@ -11,7 +14,7 @@ if [[ "${1:-}" != postgres ]]; then
   exec "$@"
 fi
 
-# Docker secrets: the password may come from a file, read while still root.
+# Docker secrets: the password may come from a file, read while still root (file_env).
 if [[ -n "${POSTGRES_PASSWORD_FILE:-}" ]]; then
   if [[ -n "${POSTGRES_PASSWORD:-}" ]]; then
     echo "error: both POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are set (but are exclusive)" >&2
@@ -23,9 +26,12 @@ if [[ -n "${POSTGRES_PASSWORD_FILE:-}" ]]; then
 fi
 
 if [[ "$(id -u)" == 0 ]]; then
-  mkdir -p "$PGDATA" /var/run/postgresql
-  chown postgres:postgres "$PGDATA" /var/run/postgresql
-  chmod 700 "$PGDATA"
+  mkdir -p "$PGDATA"
+  chmod 00700 "$PGDATA" || :
+  mkdir -p /var/run/postgresql || :
+  chmod 03775 /var/run/postgresql || :
+  find "$PGDATA" \! -user postgres -exec chown postgres '{}' +
+  find /var/run/postgresql \! -user postgres -exec chown postgres '{}' +
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 
