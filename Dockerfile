@@ -6,15 +6,12 @@ ARG PYTHON_IMAGE=python:3.13-slim
 
 # base: the interpreter, the environment every stage shares and the app user.
 FROM ${PYTHON_IMAGE} AS base
-ARG APP_UID=1000
-ARG APP_GID=1000
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH
-# uid 0 is allowed so a root-owned checkout (CI) stays writable in development.
-RUN groupadd --non-unique --gid "$APP_GID" app \
- && useradd --non-unique --uid "$APP_UID" --gid "$APP_GID" --create-home --shell /bin/bash app
+RUN groupadd --gid 1000 app \
+ && useradd --uid 1000 --gid 1000 --create-home --shell /bin/bash app
 
 # deps: the runtime virtualenv, rebuilt only when the lock file changes.
 FROM base AS deps
@@ -29,7 +26,9 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # development: runtime plus dev dependencies and the tools a developer uses in
 # the container (git, psql, redis-cli, debugpy, pre-commit, ruff, pytest).
-# The source is bind-mounted at /workspace, not copied.
+# The source is bind-mounted at /workspace, not copied. The image is the same for
+# every host user: started as root (docker-compose.yml does), the entrypoint gives
+# the app user the checkout owner's uid and gid, then drops to it.
 FROM deps AS development
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
@@ -45,9 +44,7 @@ COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
 # checkout; the venv's bytecode was compiled at build time and is read as it is.
 ENV HISTFILE=/home/app/.history/bash_history \
     PRE_COMMIT_HOME=/home/app/.cache/pre-commit
-ARG APP_UID=1000
-ARG APP_GID=1000
-USER ${APP_UID}:${APP_GID}
+USER app
 RUN mkdir -p /home/app/.cache /home/app/.history
 WORKDIR /workspace/backend
 EXPOSE 8000 5678

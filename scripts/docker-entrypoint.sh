@@ -7,11 +7,35 @@
 # together (DJANGO_MIGRATE_ON_START=false leaves that to a one-off job), and
 # creates the superuser named by DJANGO_SUPERUSER_EMAIL/_PASSWORD if it is missing.
 # Any other command (pytest, manage.py ..., bash) runs as it is.
+#
+# Development: started as root with APP_ADOPT_OWNER_OF=/workspace, it first gives the
+# app user the uid and gid that own that directory (the bind-mounted checkout: 1000,
+# another uid, or root), then runs everything as that user, so files written in the
+# checkout belong to whoever owns it on the host.
 set -euo pipefail
 
 if [[ $# -eq 0 ]]; then
   sed -n '2,3p' "$0" >&2
   exit 2
+fi
+
+adopt_owner_of() { # adopt_owner_of DIR: the app user takes DIR's owner's uid and gid
+  local uid gid
+  uid="$(stat -c %u "$1")"
+  gid="$(stat -c %g "$1")"
+  if [[ "$(id -g app)" != "$gid" ]]; then
+    groupmod --non-unique --gid "$gid" app
+  fi
+  if [[ "$(id -u app)" != "$uid" ]]; then
+    usermod --non-unique --uid "$uid" --gid "$gid" app
+    chown -R app:app /home/app
+  fi
+}
+
+if [[ "$(id -u)" == 0 && -n "${APP_ADOPT_OWNER_OF:-}" ]]; then
+  [[ -d "$APP_ADOPT_OWNER_OF" ]] || { echo "error: APP_ADOPT_OWNER_OF=$APP_ADOPT_OWNER_OF is not a directory" >&2; exit 1; }
+  adopt_owner_of "$APP_ADOPT_OWNER_OF"
+  HOME=/home/app exec setpriv --reuid=app --regid=app --init-groups env -u APP_ADOPT_OWNER_OF "$0" "$@"
 fi
 
 # Gunicorn reads WEB_CONCURRENCY before its config file can check it, and would

@@ -57,8 +57,6 @@ class Stack:
     @property
     def env(self) -> dict:
         env = {**os.environ, **self.extra_env, "BACKEND_PORT": str(self.port), "COMPOSE_PROJECT_NAME": self.project}
-        env.setdefault("APP_UID", str(REPO_DIR.stat().st_uid))
-        env.setdefault("APP_GID", str(REPO_DIR.stat().st_gid))
         return env
 
     def compose(

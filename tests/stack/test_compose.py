@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from tests.stack.checkout import copy_checkout
 from tests.stack.stack import REPO_DIR, clean_env, run
 
 
@@ -30,13 +31,7 @@ def test_a_missing_production_secret_stops_the_stack_with_a_readable_message():
 
 def test_a_source_only_change_reuses_the_dependency_layer(tmp_path, prod_stack):
     # Build a copy of the context with one source line changed: every dependency step must be cached.
-    context = tmp_path / "context"
-    context.mkdir()
-    for name in ("Dockerfile", ".dockerignore", "docker-compose.prod.yml"):
-        shutil.copy(REPO_DIR / name, context / name)
-    ignore = shutil.ignore_patterns("__pycache__", "media", "staticfiles")
-    shutil.copytree(REPO_DIR / "backend", context / "backend", ignore=ignore)
-    shutil.copytree(REPO_DIR / "scripts", context / "scripts")
+    context = copy_checkout(tmp_path / "context")
     with open(context / "backend" / "products" / "views.py", "a") as views:
         views.write("\n# a source-only change\n")
     env = {**prod_stack.env, "BACKEND_IMAGE": "desideliver-backend:stacktest-rebuild"}
