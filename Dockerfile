@@ -44,7 +44,7 @@ COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
 # checkout; the venv's bytecode was compiled at build time and is read as it is.
 ENV HISTFILE=/home/app/.history/bash_history \
     PRE_COMMIT_HOME=/home/app/.cache/pre-commit
-USER app
+USER 1000:1000
 RUN mkdir -p /home/app/.cache /home/app/.history
 WORKDIR /workspace/backend
 EXPOSE 8000 5678

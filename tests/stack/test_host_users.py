@@ -37,7 +37,9 @@ def test_the_dev_stack_writes_as_the_checkouts_owner(tmp_path, owner):
         stack.exec("backend", "python", "manage.py", "makemigrations", "--check", "--dry-run", user="app")
         for created in (checkout / name, checkout / f"{name}.d"):
             assert (created.stat().st_uid, created.stat().st_gid) == (owner, owner), created
-        home = stack.exec("backend", "sh", "-c", "touch /home/app/.cache/p && stat -c %u /home/app/.cache/p", user="app")
+        home = stack.exec(
+            "backend", "sh", "-c", "touch /home/app/.cache/p && stat -c %u /home/app/.cache/p", user="app"
+        )
         assert home.stdout.strip() == str(owner)
     finally:
         stack.down("--volumes")
