@@ -4,6 +4,7 @@ import json
 import math
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,21 @@ def test_sigterm_stops_gunicorn_gracefully(prod_stack):
     prod_stack.compose("start", "backend")
     prod_stack.up()
     assert http("GET", prod_stack.url("/health/ready/")).status == 200
+
+
+def test_the_image_holds_code_and_templates_only(prod_stack, tmp_path):
+    """What is in /app: no Redis dump, database, backup or .env rides along, even if
+    one lies in the checkout (the build context)."""
+    listed = prod_stack.exec(
+        "backend", "find", "/app", "-type", "f", "-not", "-path", "/app/staticfiles/*", "-not", "-name", "*.pyc"
+    ).stdout.split()
+    suffixes = {Path(name).suffix for name in listed}
+    assert suffixes <= {".py", ".txt", ".in", ".html"}, sorted(suffixes)
+    assert "/app/manage.py" in listed
+
+
+def test_gunicorn_and_the_app_stamp_their_log_lines_in_utc(prod_stack):
+    logs = prod_stack.compose("logs", "--no-log-prefix", "backend").stdout
+    gunicorn_lines = [line for line in logs.splitlines() if "[INFO] Booting worker" in line]
+    assert gunicorn_lines, logs[-2000:]
+    assert all("+0000]" in line for line in gunicorn_lines), gunicorn_lines[:3]
