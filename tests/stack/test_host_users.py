@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.stack.checkout import chown_tree, copy_checkout
-from tests.stack.stack import Stack, http
+from tests.stack.stack import REPO_DIR, Stack, http, run
 
 PORT = 18310
 
@@ -44,3 +44,19 @@ def test_the_dev_stack_writes_as_the_checkouts_owner(tmp_path, owner):
     finally:
         stack.down("--volumes")
         stack.compose("down", "--rmi", "local", check=False)
+
+
+def test_a_second_checkout_on_the_same_project_is_stopped_before_it_takes_over(dev_stack, tmp_path):
+    """Compose names containers, volumes and the dev image after the project: a second
+    clone or worktree on the same name would replace the first one's, so it is refused."""
+    second = copy_checkout(tmp_path / "second")
+    result = run(
+        [str(second / "scripts" / "dev"), "up"],
+        env={**dev_stack.env, "COMPOSE_PROJECT_NAME": dev_stack.project},
+        cwd=second,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert f"belong to the checkout at {REPO_DIR}" in result.stderr
+    assert "COMPOSE_PROJECT_NAME=" in result.stderr
+    assert dev_stack.inspect("backend")["Config"]["Labels"]["com.docker.compose.project.working_dir"] == str(REPO_DIR)
