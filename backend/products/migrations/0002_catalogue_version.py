@@ -36,7 +36,9 @@ BEGIN
     -- Deferred row triggers all fire within the committing statement: one update for them all.
     IF coalesce(current_setting('products.catalogue_version_bumped', true), '') <> statement_timestamp()::text THEN
         PERFORM set_config('products.catalogue_version_bumped', statement_timestamp()::text, true);
-        UPDATE products_catalogueversion SET value = gen_random_uuid() WHERE id = 1;
+        -- An upsert: a lost row (a truncated table) comes back rather than freezing the version.
+        INSERT INTO products_catalogueversion (id, value) VALUES (1, gen_random_uuid())
+            ON CONFLICT (id) DO UPDATE SET value = excluded.value;
     END IF;
     RETURN NULL;
 END

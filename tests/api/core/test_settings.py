@@ -120,6 +120,7 @@ def test_production_trusts_forwarded_headers_only_from_the_docker_gateway_by_def
     result = run_django({}, *settings_value("settings.TRUSTED_PROXIES"))
     assert result.returncode == 0, result.stderr
     networks = eval(result.stdout)  # noqa: S307 (our own repr of a list of strings)
+    assert networks, "no gateway found"
     assert all(network.endswith("/32") for network in networks), networks
     assert run_django(
         {"TRUSTED_PROXIES": "10.0.0.0/8"}, *settings_value("settings.TRUSTED_PROXIES")

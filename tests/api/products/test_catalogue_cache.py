@@ -145,3 +145,11 @@ def test_customers_share_the_anonymous_entries_but_staff_read_the_database(api, 
     assert api.get(f"/api/products/{onion.pk}/").status_code == 404
     assert customer_api.get(f"/api/products/{onion.pk}/").status_code == 404
     assert staff_api.get(f"/api/products/{onion.pk}/").status_code == 200
+
+
+def test_a_lost_version_row_comes_back_with_the_next_write(api, onion, settings):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM products_catalogueversion")
+        cursor.execute("UPDATE products_product SET price = 39.00 WHERE id = %s", [onion.pk])
+    assert database_version()
+    assert wait_for_price(api, onion, "39.00", settings) <= settings.CATALOGUE_VERSION_SECONDS + 1
