@@ -1,8 +1,9 @@
 # One Dockerfile, four stages: base -> deps -> development | production.
 # Both targets share the base image and the runtime dependency layer.
 # The base image is a build argument so a mirror or an air-gapped network can
-# substitute its own (see scripts/base-images/build).
-ARG PYTHON_IMAGE=python:3.13-slim
+# substitute its own (see scripts/base-images/build). No BuildKit-only syntax
+# (RUN --mount): `docker build` works with the legacy builder too (Engine 20.10).
+ARG PYTHON_IMAGE=python:3.13-slim@sha256:7c61056e61ac89e852de05f3dc6fa51a6dd2181797bceed46aa725dd7cb2cd3b
 
 # base: the interpreter, the environment every stage shares and the app user.
 FROM ${PYTHON_IMAGE} AS base
@@ -17,12 +18,11 @@ RUN groupadd --gid 1000 app \
 FROM base AS deps
 ARG UV_VERSION=0.13.9
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never
-RUN --mount=type=cache,target=/root/.cache/pip \
-    python3 -m venv /opt/uv && /opt/uv/bin/pip install --disable-pip-version-check "uv==$UV_VERSION"
-RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=backend/requirements/base.txt,target=/tmp/base.txt \
-    /opt/uv/bin/uv venv --python "$(command -v python3)" /opt/venv \
- && /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r /tmp/base.txt
+RUN python3 -m venv /opt/uv \
+ && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==$UV_VERSION"
+COPY backend/requirements/base.txt /tmp/requirements/base.txt
+RUN /opt/uv/bin/uv venv --python "$(command -v python3)" /opt/venv \
+ && /opt/uv/bin/uv pip install --no-cache --python /opt/venv/bin/python --no-deps -r /tmp/requirements/base.txt
 
 # development: runtime plus dev dependencies and the tools a developer uses in
 # the container (git, psql, redis-cli, debugpy, pre-commit, ruff, pytest).
@@ -36,9 +36,8 @@ RUN apt-get update \
       procps less curl bash-completion \
  && rm -rf /var/lib/apt/lists/* \
  && git config --system --add safe.directory /workspace
-RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=bind,source=backend/requirements,target=/tmp/requirements \
-    /opt/uv/bin/uv pip install --python /opt/venv/bin/python --no-deps -r /tmp/requirements/dev.txt
+COPY backend/requirements/dev.txt /tmp/requirements/dev.txt
+RUN /opt/uv/bin/uv pip install --no-cache --python /opt/venv/bin/python --no-deps -r /tmp/requirements/dev.txt
 COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
 # PYTHONDONTWRITEBYTECODE (from base) keeps __pycache__ out of the bind-mounted
 # checkout; the venv's bytecode was compiled at build time and is read as it is.

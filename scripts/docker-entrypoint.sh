@@ -47,6 +47,11 @@ fi
 
 case "$1" in
   gunicorn | dev-server)
+    if [[ ! -f manage.py ]]; then
+      echo "error: no manage.py in $PWD: the development image runs the checkout mounted at /workspace" \
+        "(docker compose up, or docker run -v \"\$PWD\":/workspace ...)" >&2
+      exit 1
+    fi
     if [[ "${DJANGO_MIGRATE_ON_START:-true}" == true ]]; then
       python manage.py prepare_database
     else

@@ -10,7 +10,7 @@ from tests.stack.stack import HTTPS, http
 
 
 def chromium() -> str:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if not binary:
         pytest.fail("the docs test needs a headless browser: apt-get install chromium (.ci/run does)", pytrace=False)
     return binary

@@ -43,7 +43,7 @@ def test_the_dev_stack_writes_as_the_checkouts_owner(tmp_path, owner):
         assert home.stdout.strip() == str(owner)
     finally:
         stack.down("--volumes")
-        stack.compose("down", "--rmi", "local", check=False)
+        run(["docker", "image", "rm", "-f", f"{project}-backend:dev"], check=False)
 
 
 def test_a_second_checkout_on_the_same_project_is_stopped_before_it_takes_over(dev_stack, tmp_path):

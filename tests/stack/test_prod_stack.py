@@ -159,8 +159,20 @@ def test_the_image_holds_code_and_templates_only(prod_stack):
     """What is in /app: no Redis dump, database, backup or .env rides along, even if
     one lies in the checkout (the build context)."""
     listed = prod_stack.exec(
-        "backend", "find", "/app", "-type", "f", "-not", "-path", "/app/staticfiles/*", "-not", "-path", "/app/media/*",
-        "-not", "-name", "*.pyc",
+        "backend",
+        "find",
+        "/app",
+        "-type",
+        "f",
+        "-not",
+        "-path",
+        "/app/staticfiles/*",
+        "-not",
+        "-path",
+        "/app/media/*",
+        "-not",
+        "-name",
+        "*.pyc",
     ).stdout.split()  # fmt: skip (media is the uploads volume, not the image)
     suffixes = {Path(name).suffix for name in listed}
     assert suffixes <= {".py", ".txt", ".in", ".html"}, sorted(suffixes)

@@ -56,7 +56,10 @@ class Command(BaseCommand):
                 error = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
                 now = time.monotonic()
                 if now >= deadline:
-                    raise CommandError(f"{target} did not answer within {timeout} s: {error}") from None
+                    raise CommandError(
+                        f"{target} did not answer within {timeout} s: {error} "
+                        "(start it with `docker compose up`, or point DB_HOST or DATABASE_URL at a running PostgreSQL)"
+                    ) from None
                 if now >= next_report:
                     self.stderr.write(f"waiting for {target}: {error}")
                     next_report = now + 5
