@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: docker-entrypoint.sh gunicorn|dev-server [ARGS...]
+# usage: docker-entrypoint.sh gunicorn|dev-server|celery-worker|celery-beat [ARGS...]
 #        docker-entrypoint.sh COMMAND [ARGS...]
 #
 # Before a server starts: waits for PostgreSQL (DB_WAIT_SECONDS, default 60),
@@ -46,17 +46,26 @@ if [[ "$1" == gunicorn && -n "${WEB_CONCURRENCY:-}" && ! "$WEB_CONCURRENCY" =~ ^
 fi
 
 case "$1" in
-  gunicorn | dev-server)
+  gunicorn | dev-server | celery-worker | celery-beat)
     if [[ ! -f manage.py ]]; then
       echo "error: no manage.py in $PWD: the development image runs the checkout mounted at /workspace" \
         "(docker compose up, or docker run -v \"\$PWD\":/workspace ...)" >&2
       exit 1
     fi
+    ;;
+esac
+
+case "$1" in
+  gunicorn | dev-server)
     if [[ "${DJANGO_MIGRATE_ON_START:-true}" == true ]]; then
       python manage.py prepare_database
     else
       python manage.py prepare_database --wait-only
     fi
+    ;;
+  celery-worker | celery-beat)
+    # Never against an older schema: wait until the backend (or a job) has migrated.
+    python manage.py prepare_database --wait-for-migrations
     ;;
 esac
 
@@ -64,6 +73,19 @@ case "$1" in
   gunicorn)
     shift
     exec gunicorn --config gunicorn.conf.py desideliver_backend.wsgi "$@"
+    ;;
+  celery-worker)
+    shift
+    worker=(celery -A desideliver_backend worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@")
+    if [[ "${CELERY_WORKER_RELOAD:-false}" == true ]]; then # development: restart on every saved .py file
+      exec watchfiles --filter python "${worker[*]}" .
+    fi
+    exec "${worker[@]}"
+    ;;
+  celery-beat)
+    shift
+    # No pidfile: a stale one left by a killed container can never stop the next start.
+    exec celery -A desideliver_backend beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
     ;;
   *)
     exec "$@"

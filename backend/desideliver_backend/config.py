@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import urllib.parse
 from pathlib import Path
 
 import environ
@@ -184,3 +185,13 @@ def rates(name: str, defaults: dict[str, str]) -> dict[str, str]:
             raise ConfigurationError(name, f"must give rates like {scope}=10/minute, got {item!r}")
         chosen[scope] = rate
     return chosen
+
+
+def redis_url_for_database(url: str, database: int, password: str | None) -> str:
+    """The same Redis server as ``url``, another database number, with the password in it."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if password and "@" not in netloc:
+        netloc = f":{urllib.parse.quote(password, safe='')}@{netloc}"
+    path = parts.path if parts.scheme == "unix" else f"/{database}"
+    return urllib.parse.urlunsplit((parts.scheme, netloc, path, parts.query, parts.fragment))

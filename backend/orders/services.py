@@ -2,18 +2,20 @@
 
 Stock is decremented inside the order's transaction with the product rows locked
 (in id order, so two orders never deadlock); the database's non-negative stock
-constraint is the last line of defence. Email and cache invalidation wait for the
-commit, so a rolled-back order sends nothing.
+constraint is the last line of defence. Emails go to the outbox in the same
+transaction, so a rolled-back order sends nothing and a committed one is never
+without its email.
 """
 
-import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import timezone
+from notifications.services import email_enqueue
 
 from cart.models import Cart
 from desideliver_backend.exceptions import DomainError
@@ -22,7 +24,13 @@ from users.models import Address
 
 from .models import Order, OrderItem
 
-logger = logging.getLogger("desideliver.orders")
+# Status changes the customer hears about by email.
+STATUS_EMAILS = {
+    Order.Status.CONFIRMED: "is confirmed: we are packing it",
+    Order.Status.OUT_FOR_DELIVERY: "is out for delivery",
+    Order.Status.DELIVERED: "was delivered. Enjoy",
+    Order.Status.CANCELLED: "was cancelled; any stock it held is back on the shelf",
+}
 
 
 class OrderError(DomainError):
@@ -87,8 +95,11 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
             item.order = order
         OrderItem.objects.bulk_create(order_items)
         cart.items.all().delete()
-
-        transaction.on_commit(lambda: _send_confirmation(order.pk))
+        email_enqueue(
+            to=user.email,
+            subject=f"DesiDeliver order #{order.pk} received",
+            body=render_to_string("orders/received_email.txt", {"order": order, "items": order_items}),
+        )
     return order, True
 
 
@@ -108,7 +119,7 @@ def order_set_status(*, order: Order, status: str, only_from: set[str] | None = 
     may be leaving (a customer may cancel only a pending order).
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("user").get(pk=order.pk)
         if only_from is not None and order.status not in only_from:
             raise OrderError("Only a pending order can be cancelled; contact support for help.", field="status")
         order.check_transition(status)
@@ -116,6 +127,13 @@ def order_set_status(*, order: Order, status: str, only_from: set[str] | None = 
             _return_stock(order)
         order.status = status
         order.save(update_fields=["status", "updated_at"])
+        if status in STATUS_EMAILS:
+            email_enqueue(
+                to=order.user.email,
+                subject=f"DesiDeliver order #{order.pk}: {order.get_status_display().lower()}",
+                body=f"Namaste {order.delivery_name},\n\n"
+                f"Your order #{order.pk} {STATUS_EMAILS[status]}.\n\nDesiDeliver\n",
+            )
     return order
 
 
@@ -123,15 +141,15 @@ def order_cancel_by_customer(*, order: Order) -> Order:
     return order_set_status(order=order, status=Order.Status.CANCELLED, only_from={Order.Status.PENDING})
 
 
-def _send_confirmation(order_id: int) -> None:
-    order = Order.objects.select_related("user").prefetch_related("items").get(pk=order_id)
-    body = render_to_string("orders/confirmation_email.txt", {"order": order})
-    try:
-        send_mail(
-            subject=f"DesiDeliver order #{order.pk} confirmed",
-            message=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.user.email],
-        )
-    except Exception:  # the order stands; a lost email is logged for follow-up
-        logger.exception("could not send the confirmation email for order %s", order.pk)
+def orders_cancel_stale_pending() -> int:
+    """Cancels orders left pending past ORDER_PENDING_TIMEOUT_MINUTES, through the normal
+    cancellation (stock returned, customer emailed). An order confirmed meanwhile is left alone."""
+    cutoff = timezone.now() - timedelta(minutes=settings.ORDER_PENDING_TIMEOUT_MINUTES)
+    cancelled = 0
+    for order in Order.objects.filter(status=Order.Status.PENDING, created_at__lt=cutoff).order_by("pk")[:200]:
+        try:
+            order_set_status(order=order, status=Order.Status.CANCELLED, only_from={Order.Status.PENDING})
+        except OrderError:
+            continue
+        cancelled += 1
+    return cancelled

@@ -1,17 +1,12 @@
 """Support tickets: customers open and follow up, staff reply and close."""
 
-import logging
-
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
+from notifications.services import email_enqueue
 
 from desideliver_backend.exceptions import DomainError
 from orders.models import Order
 
 from .models import Ticket, TicketMessage
-
-logger = logging.getLogger("desideliver.tickets")
 
 
 class TicketError(DomainError):
@@ -40,7 +35,11 @@ def ticket_reply(*, ticket: Ticket, author, body: str) -> TicketMessage:
     ticket.status = Ticket.Status.ANSWERED if staff_reply else Ticket.Status.OPEN
     ticket.save(update_fields=["status", "updated_at"])
     if staff_reply:
-        transaction.on_commit(lambda: _notify_customer(message.pk))
+        email_enqueue(
+            to=ticket.user.email,
+            subject=f"Re: {ticket.subject} [ticket #{ticket.pk}]",
+            body=f"Our support team replied to your ticket #{ticket.pk}:\n\n{body}\n\nDesiDeliver support\n",
+        )
     return message
 
 
@@ -48,17 +47,3 @@ def ticket_close(*, ticket: Ticket) -> Ticket:
     ticket.status = Ticket.Status.CLOSED
     ticket.save(update_fields=["status", "updated_at"])
     return ticket
-
-
-def _notify_customer(message_id: int) -> None:
-    message = TicketMessage.objects.select_related("ticket__user").get(pk=message_id)
-    ticket = message.ticket
-    try:
-        send_mail(
-            subject=f"Re: {ticket.subject} [ticket #{ticket.pk}]",
-            message=f"Our support team replied to your ticket #{ticket.pk}:\n\n{message.body}\n\nDesiDeliver support",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[ticket.user.email],
-        )
-    except Exception:  # the reply is saved; a lost email is logged for follow-up
-        logger.exception("could not email the reply to ticket %s", ticket.pk)

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from notifications.services import email_enqueue
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -68,15 +68,14 @@ def password_reset_request(*, email: str) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}"
-    send_mail(
+    email_enqueue(
+        to=user.email,
         subject="Reset your DesiDeliver password",
-        message=(
+        body=(
             "Someone asked to reset the password of your DesiDeliver account.\n\n"
             f"To choose a new password, open this link (it works once, for {settings.PASSWORD_RESET_TIMEOUT // 3600} "
             f"hours):\n{link}\n\nIf it was not you, ignore this email; your password stays as it is.\n"
         ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
     )
 
 

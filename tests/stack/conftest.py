@@ -7,10 +7,11 @@ A machine without a working Docker engine fails this suite; it never skips.
 
 import secrets
 import socket
+import uuid
 
 import pytest
 
-from tests.stack.stack import Stack, run
+from tests.stack.stack import HTTPS, Stack, http, register_and_login, run
 
 DEV_PORT = 18000
 PROD_PORT = 18100
@@ -49,12 +50,17 @@ def _start(stack: Stack, ports: dict[str, int]) -> None:
 
 @pytest.fixture(scope="session")
 def dev_stack():
-    ports = {"BACKEND_PORT": DEV_PORT, "DB_PORT_HOST": DEV_PORT + 1, "REDIS_PORT_HOST": DEV_PORT + 2}
+    ports = {
+        "BACKEND_PORT": DEV_PORT,
+        "DB_PORT_HOST": DEV_PORT + 1,
+        "REDIS_PORT_HOST": DEV_PORT + 2,
+        "MAIL_WEB_PORT": DEV_PORT + 3,
+    }
     stack = Stack(
         "desideliver-stacktest",
         "docker-compose.yml",
         DEV_PORT,
-        {"DB_PORT_HOST": str(ports["DB_PORT_HOST"]), "REDIS_PORT_HOST": str(ports["REDIS_PORT_HOST"])},
+        {name: str(port) for name, port in ports.items() if name != "BACKEND_PORT"},
     )
     _start(stack, ports)
     yield stack
@@ -67,3 +73,20 @@ def prod_stack():
     _start(stack, {"BACKEND_PORT": PROD_PORT})
     yield stack
     stack.down("--volumes")
+
+
+@pytest.fixture(scope="session")
+def shopper(prod_stack):
+    """A customer with an address, and a well-stocked product to order."""
+    prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
+    token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    address = http(
+        "POST",
+        prod_stack.url("/api/auth/me/addresses/"),
+        token=token,
+        headers=HTTPS,
+        body={"line1": "7 Park Street", "city": "Kolkata", "state": "West Bengal", "pin_code": "700016"},
+    ).json()
+    prod_stack.psql("UPDATE products_product SET stock = 100000")
+    product = http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]
+    return token, address["id"], product["id"]

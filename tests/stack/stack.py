@@ -198,3 +198,14 @@ def register_and_login(stack: Stack, email: str, password: str = "stack-test-pas
     response = http("POST", stack.url("/api/auth/login/"), body={"email": email, "password": password}, headers=headers)
     assert response.status == 200, response.body
     return response.json()["access"]
+
+
+def place_order(stack, shopper) -> tuple[int, dict | None]:
+    token, address, product = shopper
+    added = http(
+        "POST", stack.url("/api/cart/add/"), token=token, headers=HTTPS, body={"product": product, "quantity": 1}
+    )
+    if added.status != 201:
+        return added.status, None
+    order = http("POST", stack.url("/api/orders/create/"), token=token, headers=HTTPS, body={"address": address})
+    return order.status, (order.json() if order.status == 201 else None)

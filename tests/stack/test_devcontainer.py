@@ -27,6 +27,7 @@ def devcontainer():
         "BACKEND_PORT": str(PORT),
         "DB_PORT_HOST": str(PORT + 1),
         "REDIS_PORT_HOST": str(PORT + 2),
+        "MAIL_WEB_PORT": str(PORT + 3),
     }
     stack = Stack(PROJECT, "docker-compose.yml", PORT, env)
     stack.down("--volumes")

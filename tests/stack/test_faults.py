@@ -8,37 +8,7 @@ import threading
 import time
 import uuid
 
-import pytest
-
-from tests.stack.stack import HTTPS, http, register_and_login, wait_for
-
-
-@pytest.fixture(scope="module")
-def shopper(prod_stack):
-    """A customer with an address, and a well-stocked product to order."""
-    prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
-    token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
-    address = http(
-        "POST",
-        prod_stack.url("/api/auth/me/addresses/"),
-        token=token,
-        headers=HTTPS,
-        body={"line1": "7 Park Street", "city": "Kolkata", "state": "West Bengal", "pin_code": "700016"},
-    ).json()
-    prod_stack.psql("UPDATE products_product SET stock = 100000")
-    product = http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]
-    return token, address["id"], product["id"]
-
-
-def place_order(stack, shopper) -> tuple[int, dict | None]:
-    token, address, product = shopper
-    added = http(
-        "POST", stack.url("/api/cart/add/"), token=token, headers=HTTPS, body={"product": product, "quantity": 1}
-    )
-    if added.status != 201:
-        return added.status, None
-    order = http("POST", stack.url("/api/orders/create/"), token=token, headers=HTTPS, body={"address": address})
-    return order.status, (order.json() if order.status == 201 else None)
+from tests.stack.stack import HTTPS, http, place_order, wait_for
 
 
 def order_ids_in_database(stack) -> set[int]:

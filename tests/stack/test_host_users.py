@@ -17,7 +17,12 @@ def test_the_dev_stack_writes_as_the_checkouts_owner(tmp_path, owner):
     checkout = copy_checkout(tmp_path / "checkout")
     chown_tree(checkout, owner, owner)
     project = f"desideliver-stacktest-owner-{owner}"
-    env = {"BACKEND_PORT": str(PORT), "DB_PORT_HOST": str(PORT + 1), "REDIS_PORT_HOST": str(PORT + 2)}
+    env = {
+        "BACKEND_PORT": str(PORT),
+        "DB_PORT_HOST": str(PORT + 1),
+        "REDIS_PORT_HOST": str(PORT + 2),
+        "MAIL_WEB_PORT": str(PORT + 3),
+    }
     stack = Stack(project, str(checkout / "docker-compose.yml"), PORT, env)
     stack.down("--volumes")
     try:

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served from the image
     "desideliver_backend",  # project-wide management commands
+    "notifications",
     "users",
     "products",
     "cart",
@@ -99,6 +100,40 @@ CATALOGUE_CACHE_SECONDS = config.integer("CATALOGUE_CACHE_SECONDS", 300)
 # How long Redis may answer "which catalogue version is current" before asking PostgreSQL
 # again: the worst-case staleness of a write Django did not make or could not report.
 CATALOGUE_VERSION_SECONDS = config.integer("CATALOGUE_VERSION_SECONDS", 2, minimum=1)
+
+# Celery: its own Redis database (CELERY_REDIS_DB, default 1), apart from the cache.
+# Chosen for losing nothing: a task is acknowledged only after it ran, goes back to
+# the queue if its worker process dies, and one worker process takes one task at a
+# time. The visibility timeout (after which Redis hands an unacknowledged task to
+# another worker) is well above the hard time limit of any task.
+CELERY_BROKER_URL = config.redis_url_for_database(
+    CACHES["default"]["LOCATION"], config.integer("CELERY_REDIS_DB", 1), REDIS_PASSWORD
+)
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TIMEZONE = "UTC"
+# Celery logs through LOGGING below like the rest (UTC stamps, JSON in production).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULER = "desideliver_backend.celery:SingleBeatScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/celerybeat-schedule"  # noqa: S108 (a tmpfs in the containers)
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 60.0},
+    "cancel-stale-pending-orders": {"task": "orders.tasks.cancel_stale_pending_orders", "schedule": 600.0},
+    "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 86400.0},
+}
+# Outbox emails: attempts before a row is marked failed (with backoff 30 s, 1, 2, 4... min).
+OUTBOX_MAX_ATTEMPTS = config.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# Orders still pending after this many minutes are cancelled and their stock returned.
+ORDER_PENDING_TIMEOUT_MINUTES = config.integer("ORDER_PENDING_TIMEOUT_MINUTES", 24 * 60, minimum=1)
 
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -183,6 +218,8 @@ CORS_ALLOWED_ORIGINS = config.origin_list("CORS_ALLOWED_ORIGINS", default=[])
 EMAIL_BACKEND = config.string("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 DEFAULT_FROM_EMAIL = config.string("DEFAULT_FROM_EMAIL", "DesiDeliver <orders@desideliver.in>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = config.string("EMAIL_HOST", "localhost")
+EMAIL_PORT = config.integer("EMAIL_PORT", 25, minimum=1)
 EMAIL_TIMEOUT = 10
 
 LOG_LEVEL = config.string("LOG_LEVEL", "INFO").upper()

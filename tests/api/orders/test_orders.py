@@ -147,3 +147,22 @@ def test_admin_actions_follow_the_transition_table(admin_client, customer):
     assert "cannot become delivered" in refused.content.decode()
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+
+def test_each_status_the_customer_cares_about_is_emailed(
+    filled_cart, address, staff_api, customer, django_capture_on_commit_callbacks
+):
+    order_id = place(filled_cart, address, django_capture_on_commit_callbacks).json()["id"]
+    assert mail.outbox[0].subject == f"DesiDeliver order #{order_id} received"
+    for status in ["confirmed", "packed", "out_for_delivery", "delivered"]:
+        with django_capture_on_commit_callbacks(execute=True):
+            changed = staff_api.patch(f"/api/orders/{order_id}/status/", {"status": status}, format="json")
+        assert changed.status_code == 200
+    subjects = [message.subject for message in mail.outbox[1:]]
+    assert subjects == [
+        f"DesiDeliver order #{order_id}: confirmed",
+        f"DesiDeliver order #{order_id}: out for delivery",
+        f"DesiDeliver order #{order_id}: delivered",
+    ]
+    assert all(message.to == [customer.email] for message in mail.outbox)
+    assert len({message.extra_headers["Message-ID"] for message in mail.outbox}) == 4

@@ -5,6 +5,10 @@
    replicas starting at once migrate one after another, never concurrently.
 3. Creates the superuser named by DJANGO_SUPERUSER_EMAIL and
    DJANGO_SUPERUSER_PASSWORD if no user has that email yet.
+
+With --wait-for-migrations (Celery's worker and beat) it migrates nothing: it
+waits until someone else (the backend's start-up, a release job) has applied
+every migration, so no task runs against an older schema.
 """
 
 import os
@@ -14,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection
+from django.db.migrations.executor import MigrationExecutor
 
 # An arbitrary, fixed key: every DesiDeliver process migrating takes the same lock.
 MIGRATION_LOCK_KEY = 7_330_001
@@ -30,9 +35,17 @@ class Command(BaseCommand):
             help="Seconds to wait for PostgreSQL (default: $DB_WAIT_SECONDS or 60).",
         )
         parser.add_argument("--wait-only", action="store_true", help="Only wait for PostgreSQL.")
+        parser.add_argument(
+            "--wait-for-migrations",
+            action="store_true",
+            help="Wait (up to --wait s) until all are applied; apply none.",
+        )
 
-    def handle(self, *args, wait, wait_only, **options):
+    def handle(self, *args, wait, wait_only, wait_for_migrations, **options):
         self._wait_for_database(wait)
+        if wait_for_migrations:
+            self._wait_for_migrations(wait)
+            return
         if wait_only:
             return
         with connection.cursor() as cursor:
@@ -42,6 +55,21 @@ class Command(BaseCommand):
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
         self._ensure_superuser()
+
+    def _wait_for_migrations(self, timeout: int) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            executor = MigrationExecutor(connection)
+            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            if not pending:
+                return
+            if time.monotonic() >= deadline:
+                raise CommandError(
+                    f"{len(pending)} migration(s) still unapplied after {timeout} s, e.g. {pending[0][0]} "
+                    "(the backend applies them on start; or run manage.py migrate)"
+                )
+            self.stderr.write(f"waiting for {len(pending)} migration(s) to be applied, e.g. {pending[0][0]}")
+            time.sleep(2)
 
     def _wait_for_database(self, timeout: int) -> None:
         settings = connection.settings_dict

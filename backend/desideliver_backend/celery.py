@@ -1,0 +1,100 @@
+"""The Celery app: emails and periodic jobs, on the Redis broker.
+
+Settings come from Django's (CELERY_* in settings/base.py). Two small pieces make
+the containers' health checks cost next to nothing: the worker touches a
+heartbeat file from its own timer, and beat touches one on every tick; a probe
+only reads the file's age (no `celery inspect ping`, which imports Django and
+asks the broker). Beat also holds a Redis lock, so a second beat stands by
+instead of scheduling every job twice.
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
+from celery.signals import worker_ready
+from celery.utils.log import get_logger
+
+logger = get_logger(__name__)
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desideliver_backend.settings.production")
+
+app = Celery("desideliver_backend")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+HEARTBEAT_DIR = Path(os.environ.get("CELERY_HEARTBEAT_DIR", "/tmp"))  # noqa: S108 (a tmpfs in the containers)
+WORKER_HEARTBEAT = HEARTBEAT_DIR / "celery-worker.heartbeat"
+BEAT_HEARTBEAT = HEARTBEAT_DIR / "celery-beat.heartbeat"
+HEARTBEAT_SECONDS = 10
+
+
+def _touch(path: Path) -> None:
+    path.touch()
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """Touches WORKER_HEARTBEAT every few seconds from the worker's timer: a worker
+    whose event loop is stuck stops touching it."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def start(self, worker):
+        _touch(WORKER_HEARTBEAT)
+        self.timer_entry = worker.timer.call_repeatedly(HEARTBEAT_SECONDS, _touch, (WORKER_HEARTBEAT,), priority=10)
+
+    def stop(self, worker):
+        if getattr(self, "timer_entry", None):
+            self.timer_entry.cancel()
+        WORKER_HEARTBEAT.unlink(missing_ok=True)
+
+
+app.steps["worker"].add(WorkerHeartbeat)
+
+
+@worker_ready.connect
+def _first_heartbeat(**kwargs):
+    _touch(WORKER_HEARTBEAT)
+
+
+class SingleBeatScheduler(PersistentScheduler):
+    """Beat that schedules only while it holds a Redis lock; any other beat started
+    beside it (a scaled service, a second server) waits and takes over if the
+    holder dies. Its schedule state lives in /tmp (no pidfile at all: a stale one
+    can never stop a restart)."""
+
+    LOCK_KEY = "desideliver:celery-beat:leader"
+    LOCK_SECONDS = 30
+
+    def __init__(self, *args, **kwargs):
+        self._identity = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._redis = None
+        super().__init__(*args, **kwargs)
+
+    def _lock_client(self):
+        if self._redis is None:
+            from django_redis import get_redis_connection
+
+            self._redis = get_redis_connection("default")
+        return self._redis
+
+    def _lead(self) -> bool:
+        client = self._lock_client()
+        try:
+            if client.set(self.LOCK_KEY, self._identity, nx=True, ex=self.LOCK_SECONDS):
+                return True
+            holder = client.get(self.LOCK_KEY)
+            if holder is not None and holder.decode() == self._identity:
+                client.expire(self.LOCK_KEY, self.LOCK_SECONDS)
+                return True
+        except Exception as exc:  # Redis unreachable: nobody can lead, and nothing can be sent anyway
+            logger.warning("beat lock unavailable: %s", exc)
+        return False
+
+    def tick(self, *args, **kwargs):
+        _touch(BEAT_HEARTBEAT)
+        if not self._lead():
+            return 5.0
+        return min(super().tick(*args, **kwargs), 5.0)
