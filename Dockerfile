@@ -51,14 +51,15 @@ ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["dev-server"]
 
 # production: runtime dependencies and the source only; root owns the code and the
-# app user (always uid 1000 here) can write nothing but media. Static files are collected at build time.
+# app user (always uid 1000 here) can write nothing but media. Static files are
+# collected at build time (not ReDoc's: the docs page is Swagger UI).
 FROM base AS production
 COPY --from=deps /opt/venv /opt/venv
 COPY scripts/docker-entrypoint.sh /usr/local/bin/
 WORKDIR /app
 COPY backend/ /app/
 RUN python -m compileall -q -j 0 /app \
- && DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0 \
+ && DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0 --ignore redoc \
  && install -d -o app -g app /app/media
 ENV DJANGO_SETTINGS_MODULE=desideliver_backend.settings.production \
     PORT=8000

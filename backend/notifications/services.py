@@ -2,10 +2,12 @@
 
 ``email_enqueue`` writes the row inside the caller's transaction; after the
 commit a task sends it. If the broker is down at that moment, nothing is lost:
-the periodic sweep finds rows still pending and queues them again. Sending takes
-the row's lock, skips rows already sent, and marks the row sent in the same
-transaction, so a row marked sent is never sent again; a worker that dies between
-the SMTP hand-off and that commit means one repeat, with the same Message-ID.
+the periodic sweep finds rows still pending and queues them again. Sending first
+claims the row (only a pending, due row can be claimed, and a claim pushes its
+next attempt two minutes out), then talks SMTP with no lock held, then marks the
+row sent; a row marked sent is never sent again. A worker that dies between the
+SMTP hand-off and that mark means one repeat after the claim expires, with the
+same Message-ID.
 """
 
 import logging
@@ -21,6 +23,9 @@ from .models import OutboxEmail
 logger = logging.getLogger("desideliver.notifications")
 
 SWEEP_GRACE = timedelta(seconds=30)  # a row younger than this is still on its way from on_commit
+# How long a worker's claim on a row lasts: well above an SMTP send (EMAIL_TIMEOUT, 10 s);
+# after it, a row whose worker died is due again.
+CLAIM = timedelta(seconds=120)
 
 
 def email_enqueue(*, to: str, subject: str, body: str) -> OutboxEmail:
@@ -44,39 +49,45 @@ def backoff(attempts: int) -> timedelta:
 
 
 def email_send(*, email_id: int) -> str:
-    """Sends one pending row. Returns its status afterwards: sent, failed, or pending (retry later)."""
+    """One attempt at a pending, due row. Returns its status afterwards: sent, failed,
+    or pending (to be retried later; also when another worker holds it)."""
+    now = timezone.now()
+    # Claim the row in a short transaction of its own: no database lock is held while
+    # SMTP talks. A worker that dies mid-send leaves the claim to expire, and the sweep
+    # sends the row again (at least once, with the same Message-ID).
     with transaction.atomic():
-        email = OutboxEmail.objects.select_for_update(skip_locked=True).filter(pk=email_id).first()
-        if email is None:
-            return "busy"  # another worker holds it
-        if email.status != OutboxEmail.Status.PENDING:
-            return email.status
-        if email.next_attempt_at > timezone.now():
-            return "pending"  # backing off after a failure; the sweep queues it when due
-        message = EmailMessage(
-            subject=email.subject,
-            body=email.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email.to],
-            headers={"Message-ID": email.message_id},
+        email = (
+            OutboxEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now)
+            .first()
         )
+        if email is None:
+            current = OutboxEmail.objects.filter(pk=email_id).values_list("status", flat=True).first()
+            return current or "missing"
         email.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # SMTP refused, timed out, went away...
-            email.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-                email.status = OutboxEmail.Status.FAILED
-                logger.error("outbox email %s failed for good: %s", email.pk, email.last_error)
-            else:
-                email.next_attempt_at = timezone.now() + backoff(email.attempts)
-                logger.warning("outbox email %s attempt %s failed: %s", email.pk, email.attempts, email.last_error)
-        else:
-            email.status = OutboxEmail.Status.SENT
-            email.sent_at = timezone.now()
-            email.last_error = ""
-        email.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at"])
-        return email.status
+        email.next_attempt_at = now + CLAIM
+        email.save(update_fields=["attempts", "next_attempt_at"])
+    message = EmailMessage(
+        subject=email.subject,
+        body=email.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={"Message-ID": email.message_id},
+    )
+    try:
+        message.send()
+    except Exception as exc:  # SMTP refused, timed out, went away...
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.FAILED, last_error=error)
+            logger.error("outbox email %s failed for good: %s", email.pk, error)
+            return OutboxEmail.Status.FAILED
+        retry_at = timezone.now() + backoff(email.attempts)
+        OutboxEmail.objects.filter(pk=email.pk).update(next_attempt_at=retry_at, last_error=error)
+        logger.warning("outbox email %s attempt %s failed: %s", email.pk, email.attempts, error)
+        return OutboxEmail.Status.PENDING
+    OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error="")
+    return OutboxEmail.Status.SENT
 
 
 def emails_due() -> list[int]:

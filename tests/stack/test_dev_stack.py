@@ -53,13 +53,14 @@ def test_a_customer_can_register_log_in_browse_fill_a_cart_and_order(dev_stack):
     order = http("POST", dev_stack.url("/api/orders/create/"), token=token, body={"address": address.json()["id"]})
     assert order.status == 201, order.body
     assert order.json()["total"] == "530.00"
-    # The console email backend printed the confirmation in the backend's log.
-    logs = wait_for(
-        lambda: (out := dev_stack.compose("logs", "backend").stdout) and f"order #{order.json()['id']}" in out and out,
-        timeout=10,
-        what="the confirmation email in the log",
+    # The worker sent the email to the mail catcher (MailDev's API lists what it caught).
+    mail_api = f"http://127.0.0.1:{dev_stack.extra_env['MAIL_WEB_PORT']}/email"
+    caught = wait_for(
+        lambda: [m for m in http("GET", mail_api).json() if f"order #{order.json()['id']}" in m["subject"]],
+        timeout=30,
+        what="the order email in the mail catcher",
     )
-    assert email in logs
+    assert caught[0]["to"][0]["address"] == email
 
 
 def test_a_saved_view_change_is_served_without_a_restart(dev_stack):

@@ -36,6 +36,8 @@ def devcontainer():
     up = run([_cli(), "up", "--workspace-folder", str(REPO_DIR)], env=cli_env, timeout=900)
     assert '"outcome":"success"' in up.stdout, up.stdout[-3000:]
     print(f"devcontainer up took {time.monotonic() - started:.1f} s")
+    # `up` returns once postCreate is done; the dev server may still be starting beside it.
+    stack.wait_ready(timeout=60)
 
     def exec_in(*args, check=True):
         return run([_cli(), "exec", "--workspace-folder", str(REPO_DIR), *args], env=cli_env, check=check, timeout=900)

@@ -43,7 +43,8 @@ X_FRAME_OPTIONS = "DENY"
 if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F405
     EMAIL_HOST = config.string("EMAIL_HOST", "smtp.sendgrid.net")
     EMAIL_PORT = config.integer("EMAIL_PORT", 587, minimum=1)
-    EMAIL_USE_TLS = True
+    # STARTTLS, as SendGrid wants; off only for a relay on a private network.
+    EMAIL_USE_TLS = config.boolean("EMAIL_USE_TLS", default=True)
     EMAIL_HOST_USER = "apikey"
     EMAIL_HOST_PASSWORD = config.secret("SENDGRID_API_KEY", min_length=20)
 
