@@ -86,7 +86,8 @@ def email_send(*, email_id: int) -> str:
         OutboxEmail.objects.filter(pk=email.pk).update(next_attempt_at=retry_at, last_error=error)
         logger.warning("outbox email %s attempt %s failed: %s", email.pk, email.attempts, error)
         return OutboxEmail.Status.PENDING
-    OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error="")
+    sent = {"status": OutboxEmail.Status.SENT, "sent_at": timezone.now(), "last_error": ""}
+    OutboxEmail.objects.filter(pk=email.pk).update(**sent)
     return OutboxEmail.Status.SENT
 
 
