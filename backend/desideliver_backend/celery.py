@@ -14,7 +14,6 @@ from pathlib import Path
 
 from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
-from celery.signals import worker_ready
 from celery.utils.log import get_logger
 
 logger = get_logger(__name__)
@@ -52,11 +51,6 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
-
-
-@worker_ready.connect
-def _first_heartbeat(**kwargs):
-    _touch(WORKER_HEARTBEAT)
 
 
 class SingleBeatScheduler(PersistentScheduler):
