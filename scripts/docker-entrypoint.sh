@@ -26,7 +26,15 @@ adopt_owner_of() { # adopt_owner_of DIR: the app user takes DIR's owner's uid an
   if [[ "$(id -g app)" != "$gid" ]]; then
     groupmod --non-unique --gid "$gid" app
   fi
-  if [[ "$(id -u app)" != "$uid" ]]; then
+  if [[ "$(id -u app)" == "$uid" ]]; then
+    return
+  fi
+  if [[ "$uid" == 0 ]]; then
+    # Root needs no ownership to write in the home, and leaving it as it is keeps it
+    # writable for a command the Dev Containers CLI may already have started as uid
+    # 1000 (usermod would chown it): only the passwd entry changes.
+    sed -i -E "s/^app:([^:]*):[0-9]+:[0-9]+:/app:\1:0:$gid:/" /etc/passwd
+  else
     usermod --non-unique --uid "$uid" --gid "$gid" app
     chown -R app:app /home/app
   fi
