@@ -1,0 +1,134 @@
+"""Emails on the running production stack, sent by its worker to a real SMTP server
+(aiosmtpd on this host, reached through the stack's network gateway): a worker
+killed in the middle of sending, and an SMTP server down for a minute, lose nothing."""
+
+import asyncio
+import email
+import os
+import signal
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from tests.stack.stack import place_order, wait_for
+
+
+class Sink:
+    """Accepts any login; ``delay`` holds each message before the 250 reply."""
+
+    def __init__(self):
+        self.received: list[email.message.Message] = []
+        self.delay = 0.0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(email.message_from_bytes(envelope.content))
+        await asyncio.sleep(self.delay)
+        return "250 OK"
+
+    def message_ids(self, subject_part: str) -> list[str]:
+        return [m["Message-ID"] for m in self.received if subject_part in (m["Subject"] or "")]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("0.0.0.0", 0))  # noqa: S104 (the stack's containers reach it through their gateway)
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    def __init__(self):
+        self.sink = Sink()
+        self.port = free_port()
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(
+            self.sink,
+            hostname="0.0.0.0",  # noqa: S104
+            port=self.port,
+            auth_require_tls=False,
+            authenticator=lambda *args: AuthResult(success=True),
+        )
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture(scope="module")
+def smtp(prod_stack):
+    """The worker recreated to send over SMTP to this host; put back as it was afterwards."""
+    server = SmtpServer()
+    server.start()
+    networks = prod_stack.inspect("worker")["NetworkSettings"]["Networks"]
+    gateway = next(network["Gateway"] for name, network in networks.items() if name.endswith("_edge"))
+    env = {
+        **prod_stack.env,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": gateway,
+        "EMAIL_PORT": str(server.port),
+        "EMAIL_USE_TLS": "false",
+        "SENDGRID_API_KEY": "SG.stack-suite-key-not-real-0000",
+    }
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "worker", env=env)
+    yield server
+    server.stop()
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "worker")
+
+
+def outbox_status(stack, order_id: int) -> str:
+    return stack.psql(
+        f"SELECT status FROM notifications_outboxemail WHERE subject LIKE '%order #{order_id} received'"
+    ).strip()
+
+
+def test_an_email_interrupted_by_a_killed_worker_arrives_after_the_restart(prod_stack, shopper, smtp):
+    smtp.sink.delay = 5  # the worker is mid-conversation for five seconds
+    try:
+        status, order = place_order(prod_stack, shopper)
+        assert status == 201
+        subject = f"order #{order['id']} received"
+        wait_for(lambda: smtp.sink.message_ids(subject), timeout=30, what="the send to begin")
+        before = prod_stack.inspect("worker")["RestartCount"]
+        # A crash, not `docker kill` (which Docker treats as a stop and does not restart).
+        os.kill(prod_stack.inspect("worker")["State"]["Pid"], signal.SIGKILL)
+        wait_for(lambda: prod_stack.inspect("worker")["RestartCount"] > before, timeout=30, what="the restart")
+    finally:
+        smtp.sink.delay = 0
+    # The dead worker's claim on the row expires (2 min) and the sweep queues it again.
+    wait_for(lambda: outbox_status(prod_stack, order["id"]) == "sent", timeout=240, interval=2, what="sent")
+    ids = smtp.sink.message_ids(subject)
+    assert 1 <= len(ids) <= 2, ids
+    assert len(set(ids)) == 1, "a repeat must carry the same Message-ID"
+
+
+def test_emails_wait_out_an_smtp_outage_and_arrive_after_it(prod_stack, shopper, smtp):
+    smtp.stop()
+    down_since = time.monotonic()
+    try:
+        status, order = place_order(prod_stack, shopper)
+        assert status == 201
+        subject = f"order #{order['id']} received"
+        wait_for(
+            lambda: (
+                prod_stack.psql(
+                    f"SELECT attempts FROM notifications_outboxemail WHERE subject LIKE '%{subject}'"
+                ).strip()
+                not in ("", "0")
+            ),
+            timeout=60,
+            what="a failed attempt",
+        )
+        assert outbox_status(prod_stack, order["id"]) == "pending"
+        # The outage itself, not a wait for a condition: the SMTP server stays down a minute.
+        time.sleep(max(0.0, 60 - (time.monotonic() - down_since)))
+    finally:
+        smtp.start()
+    # Retries back off (30 s, 60 s, 120 s...), swept each minute.
+    wait_for(lambda: outbox_status(prod_stack, order["id"]) == "sent", timeout=300, interval=2, what="sent")
+    assert len(smtp.sink.message_ids(subject)) == 1
