@@ -59,7 +59,7 @@ max_requests_jitter = 10_000
 # The root filesystem is read-only; heartbeat files live in memory.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 (a tmpfs private to the container)
 # X-Forwarded-Proto is believed only from the proxies Django trusts (TRUSTED_PROXIES).
-forwarded_allow_ips = ",".join(networks("TRUSTED_PROXIES", "docker-gateway"))
+forwarded_allow_ips = ",".join(networks("TRUSTED_PROXIES", "docker-networks"))
 errorlog = "-"
 # Django sets the process's TZ to TIME_ZONE; Gunicorn's own lines stay in UTC like the app's JSON lines.
 logging.Formatter.converter = time.gmtime

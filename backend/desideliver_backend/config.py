@@ -153,15 +153,49 @@ def _docker_gateway() -> str | None:
     return None
 
 
+def _docker_networks() -> list[str]:
+    """The IPv4 networks this container is attached to (its directly connected routes),
+    less their gateways: the host, where traffic to a published port comes from, is a
+    client like any other. Docker gives a network's gateway its first address."""
+    found = []
+    gateway = _docker_gateway()
+    try:
+        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 7 and fields[2] == "00000000" and fields[7] != "00000000":
+                address = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
+                mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
+                network = ipaddress.IPv4Network(f"{address}/{mask}", strict=False)
+                peers = [network]
+                for excluded in {network.network_address + 1, gateway and ipaddress.IPv4Address(gateway)}:
+                    if excluded and network.prefixlen < 31 and excluded in network:
+                        peers = [rest for part in peers for rest in _without(part, excluded)]
+                found.extend(str(peer) for peer in ipaddress.collapse_addresses(peers))
+    except OSError:
+        pass
+    return found
+
+
+def _without(network: ipaddress.IPv4Network, address: ipaddress.IPv4Address):
+    if address not in network:
+        return [network]
+    return list(network.address_exclude(ipaddress.IPv4Network(address)))
+
+
 def networks(name: str, default: str = "") -> list[str]:
     """A comma-separated list of addresses or networks (10.0.0.5, 172.16.0.0/12, ::1);
-    the word ``docker-gateway`` stands for this container's default gateway."""
+    the word ``docker-gateway`` stands for this container's default gateway, and
+    ``docker-networks`` for the other addresses of the networks it is attached to
+    (where a proxy container on the same compose network connects from)."""
     found = []
     for item in string_list(name, [item for item in default.split(",") if item]):
         if item == "docker-gateway":
             gateway = _docker_gateway()
             if gateway:
                 found.append(f"{gateway}/32")
+            continue
+        if item == "docker-networks":
+            found.extend(_docker_networks())
             continue
         try:
             found.append(str(ipaddress.ip_network(item, strict=False)))

@@ -18,9 +18,9 @@ if REDIS_PASSWORD is not None or "@" not in CACHES["default"]["LOCATION"]:
     config.secret("REDIS_PASSWORD", min_length=16)
 DATABASES["default"]["CONN_MAX_AGE"] = config.integer("DB_CONN_MAX_AGE", 300)
 
-# The TLS proxy in front says whether the client used HTTPS, and who the client is;
-# by default the only peer believed is the Docker gateway a published port's traffic comes from.
-TRUSTED_PROXIES = config.networks("TRUSTED_PROXIES", "docker-gateway")
+# The edge proxy says whether the client used HTTPS, and who the client is; by default
+# the only peers believed are those on this container's own Docker networks (the proxy).
+TRUSTED_PROXIES = config.networks("TRUSTED_PROXIES", "docker-networks")
 if config.boolean("USE_X_FORWARDED_PROTO", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = config.boolean("SECURE_SSL_REDIRECT", default=True)

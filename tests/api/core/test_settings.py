@@ -1,11 +1,15 @@
 """Production settings refuse to start on missing or malformed configuration."""
 
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from desideliver_backend import config
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
 
@@ -116,12 +120,16 @@ def test_hsts_is_on_but_subdomains_and_preload_are_opt_in():
     assert opted_in.stdout.strip() == "31536000 True True"
 
 
-def test_production_trusts_forwarded_headers_only_from_the_docker_gateway_by_default():
+def test_production_trusts_forwarded_headers_only_from_its_own_docker_networks_by_default():
+    """The edge proxy shares a compose network with the backend; nobody else is believed."""
     result = run_django({}, *settings_value("settings.TRUSTED_PROXIES"))
     assert result.returncode == 0, result.stderr
-    networks = eval(result.stdout)  # noqa: S307 (our own repr of a list of strings)
-    assert networks, "no gateway found"
-    assert all(network.endswith("/32") for network in networks), networks
+    networks = [ipaddress.ip_network(network) for network in eval(result.stdout)]  # noqa: S307 (our own repr)
+    own_address = ipaddress.ip_address(socket.gethostbyname(socket.gethostname()))
+    assert any(own_address in network for network in networks), (own_address, networks)
+    assert all(network.prefixlen >= 8 for network in networks), "never the whole internet"
+    gateway = ipaddress.ip_address(config._docker_gateway())
+    assert not any(gateway in network for network in networks), "the host (published ports) is a client, not a proxy"
     assert run_django(
         {"TRUSTED_PROXIES": "10.0.0.0/8"}, *settings_value("settings.TRUSTED_PROXIES")
     ).stdout.strip() == ("['10.0.0.0/8']")
