@@ -11,10 +11,10 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import HTTPS, Stack, http, register_and_login, run
+from tests.stack.stack import Stack, edge_env, http, register_and_login, run
 
 DEV_PORT = 18000
-PROD_PORT = 18100
+PROD_PORT = 18100  # HTTPS at the edge; plain HTTP on the next port
 
 PROD_SECRETS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -69,8 +69,11 @@ def dev_stack():
 
 @pytest.fixture(scope="session")
 def prod_stack():
-    stack = Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, dict(PROD_SECRETS))
-    _start(stack, {"BACKEND_PORT": PROD_PORT})
+    env = {**PROD_SECRETS, **edge_env(PROD_PORT)}
+    stack = Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, env, scheme="https")
+    _start(stack, {name: int(port) for name, port in env.items() if name.endswith("_PORT")})
+    stack.trust_edge()
+    stack.wait_ready()
     yield stack
     stack.down("--volumes")
 
@@ -79,14 +82,13 @@ def prod_stack():
 def shopper(prod_stack):
     """A customer with an address, and a well-stocked product to order."""
     prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
-    token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in")
     address = http(
         "POST",
         prod_stack.url("/api/auth/me/addresses/"),
         token=token,
-        headers=HTTPS,
         body={"line1": "7 Park Street", "city": "Kolkata", "state": "West Bengal", "pin_code": "700016"},
     ).json()
     prod_stack.psql("UPDATE products_product SET stock = 100000")
-    product = http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]
+    product = http("GET", prod_stack.url("/api/products/?search=Onion")).json()["results"][0]
     return token, address["id"], product["id"]

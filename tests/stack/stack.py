@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -12,8 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-# What the TLS proxy in front of the production stack sends with every request.
-HTTPS = {"X-Forwarded-Proto": "https"}
+# Where Caddy keeps the root of its own CA (DOMAIN=localhost), in its data volume.
+EDGE_ROOT_CA = "/data/caddy/pki/authorities/local/root.crt"
+
+
+def edge_env(https_port: int) -> dict[str, str]:
+    """Where a production stack's edge listens in the suite: loopback, HTTPS on ``https_port``
+    and plain HTTP (which redirects) on the port after it."""
+    return {"EDGE_BIND": "127.0.0.1", "EDGE_HTTPS_PORT": str(https_port), "EDGE_HTTP_PORT": str(https_port + 1)}
 
 
 def clean_env(**variables: str) -> dict:
@@ -53,6 +60,7 @@ class Stack:
     compose_file: str
     port: int
     extra_env: dict = field(default_factory=dict)
+    scheme: str = "http"  # https: the production edge, verified against its own CA
 
     @property
     def env(self) -> dict:
@@ -107,7 +115,17 @@ class Stack:
         return json.loads(run(["docker", "inspect", self.container_id(service)]).stdout)[0]
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"  # the name on the edge's certificate
+        return f"{self.scheme}://{host}:{self.port}{path}"
+
+    def edge_root_ca(self) -> str:
+        """The PEM of the root certificate Caddy made for its own CA."""
+        return self.exec("proxy", "cat", EDGE_ROOT_CA).stdout
+
+    def trust_edge(self) -> None:
+        """Verifies this stack's certificates from now on (never ``-k``), once they exist."""
+        wait_for(lambda: "BEGIN CERTIFICATE" in self.edge_root_ca(), timeout=60, what="Caddy's root CA")
+        trust_certificate(self.edge_root_ca())
 
     def up(self, *args: str) -> None:
         self.compose("up", "--detach", "--wait", *args, timeout=900)
@@ -131,15 +149,29 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is a response the tests look at, not follow
 
 
+# TLS verified against the system's CAs plus the ones a test trusts.
+_tls = ssl.create_default_context()
+
+
+def trust_certificate(pem: str) -> None:
+    _tls.load_verify_locations(cadata=pem)
+
+
+def tls_context() -> ssl.SSLContext:
+    return _tls
+
+
 # Loopback only: no proxy from the environment, no redirects followed.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirect, urllib.request.HTTPSHandler(context=_tls)
+)
 
 
 def http(
     method: str, url: str, *, body=None, token: str | None = None, headers: dict | None = None, timeout: float = 10
 ):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (http to loopback)
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (to loopback)
     if data is not None:
         request.add_header("Content-Type", "application/json")
     if token:
@@ -202,10 +234,8 @@ def register_and_login(stack: Stack, email: str, password: str = "stack-test-pas
 
 def place_order(stack, shopper) -> tuple[int, dict | None]:
     token, address, product = shopper
-    added = http(
-        "POST", stack.url("/api/cart/add/"), token=token, headers=HTTPS, body={"product": product, "quantity": 1}
-    )
+    added = http("POST", stack.url("/api/cart/add/"), token=token, body={"product": product, "quantity": 1})
     if added.status != 201:
         return added.status, None
-    order = http("POST", stack.url("/api/orders/create/"), token=token, headers=HTTPS, body={"address": address})
+    order = http("POST", stack.url("/api/orders/create/"), token=token, body={"address": address})
     return order.status, (order.json() if order.status == 201 else None)

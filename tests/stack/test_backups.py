@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import HTTPS, REPO_DIR, database_fingerprint, http, register_and_login, run, wait_for
+from tests.stack.stack import REPO_DIR, database_fingerprint, http, register_and_login, run, wait_for
 
 
 @pytest.fixture
@@ -19,14 +19,14 @@ def db(stack, backup_dir, *args, check=True):
 
 
 def test_backup_then_restore_gives_back_exactly_the_backed_up_database(prod_stack, backup_dir):
-    register_and_login(prod_stack, f"kept-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    register_and_login(prod_stack, f"kept-{uuid.uuid4().hex[:6]}@example.in")
     before = database_fingerprint(prod_stack)
     backup = db(prod_stack, backup_dir, "backup").stdout.split()[0]
     assert backup.endswith(".dump")
     assert db(prod_stack, backup_dir, "list").stdout.split()[0] == backup
 
     # A change after the backup, with the backend holding its connections open.
-    register_and_login(prod_stack, f"later-{uuid.uuid4().hex[:6]}@example.in", headers=HTTPS)
+    register_and_login(prod_stack, f"later-{uuid.uuid4().hex[:6]}@example.in")
     assert database_fingerprint(prod_stack) != before
 
     result = db(prod_stack, backup_dir, "restore", backup, "--yes")
@@ -34,7 +34,7 @@ def test_backup_then_restore_gives_back_exactly_the_backed_up_database(prod_stac
     assert database_fingerprint(prod_stack) == before
     # The backend recovers on its own from the sessions the restore ended.
     assert http("GET", prod_stack.url("/health/ready/")).status == 200
-    assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+    assert http("GET", prod_stack.url("/api/products/")).status == 200
 
 
 def test_restore_needs_yes_and_touches_nothing_without_it(prod_stack, backup_dir):
@@ -109,7 +109,7 @@ def test_backup_and_restore_on_the_development_stack(dev_stack, backup_dir):
 
 def test_a_restore_is_served_at_once_not_the_cached_catalogue(prod_stack, backup_dir):
     def onion_price():
-        return http("GET", prod_stack.url("/api/products/?search=Onion"), headers=HTTPS).json()["results"][0]["price"]
+        return http("GET", prod_stack.url("/api/products/?search=Onion")).json()["results"][0]["price"]
 
     prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
     before = onion_price()

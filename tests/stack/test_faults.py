@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 
-from tests.stack.stack import HTTPS, http, place_order, wait_for
+from tests.stack.stack import http, place_order, wait_for
 
 
 def order_ids_in_database(stack) -> set[int]:
@@ -20,7 +20,7 @@ def test_a_killed_gunicorn_master_is_restarted_and_serves_again(prod_stack):
     os.kill(prod_stack.inspect("backend")["State"]["Pid"], signal.SIGKILL)  # a crash, not a docker stop
     wait_for(lambda: prod_stack.inspect("backend")["RestartCount"] > before, timeout=30, what="the restart")
     prod_stack.wait_ready()
-    assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+    assert http("GET", prod_stack.url("/api/products/")).status == 200
 
 
 def workers_once_replaced(stack, stopped: int, count: int) -> set[int] | None:
@@ -75,14 +75,14 @@ def test_postgres_down_is_a_json_503_and_the_backend_recovers_by_itself(prod_sta
         ready = http("GET", prod_stack.url("/health/ready/"))
         assert ready.status == 503
         assert ready.json()["failing"] == ["database"]
-        me = http("GET", prod_stack.url("/api/auth/me/"), token=token, headers=HTTPS)
+        me = http("GET", prod_stack.url("/api/auth/me/"), token=token)
         assert me.status == 503
         assert me.headers["Content-Type"] == "application/json"
         assert "temporarily unavailable" in me.json()["detail"]
     finally:
         prod_stack.compose("start", "db")
     prod_stack.wait_ready()
-    assert http("GET", prod_stack.url("/api/auth/me/"), token=token, headers=HTTPS).status == 200
+    assert http("GET", prod_stack.url("/api/auth/me/"), token=token).status == 200
     assert prod_stack.inspect("backend")["State"]["StartedAt"] == started_at, "the backend needed a restart"
     assert order["id"] in order_ids_in_database(prod_stack)
 
@@ -93,7 +93,7 @@ def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
         ready = http("GET", prod_stack.url("/health/ready/"))
         assert ready.status == 503
         assert ready.json()["failing"] == ["redis"]
-        products = http("GET", prod_stack.url(f"/api/products/?probe={uuid.uuid4().hex}"), headers=HTTPS)
+        products = http("GET", prod_stack.url(f"/api/products/?probe={uuid.uuid4().hex}"))
         assert products.status == 200
         assert products.json()["count"] > 0
         assert prod_stack.inspect("backend")["State"]["Running"]
@@ -101,7 +101,7 @@ def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
         prod_stack.compose("start", "redis")
     prod_stack.wait_ready()
     probe = uuid.uuid4().hex
-    assert http("GET", prod_stack.url(f"/api/products/?probe={probe}"), headers=HTTPS).status == 200
+    assert http("GET", prod_stack.url(f"/api/products/?probe={probe}")).status == 200
     keys = prod_stack.redis_cli("--scan", "--pattern", "*catalogue:*product-list*").stdout
     assert keys.strip(), "nothing was cached after Redis came back"
 
@@ -140,7 +140,7 @@ def test_a_simulated_reboot_keeps_all_data_redis_included(prod_stack, shopper):
     prod_stack.up()
     assert order["id"] in order_ids_in_database(prod_stack)
     assert prod_stack.redis_cli("GET", "reboot-probe").stdout.strip() == "still-here"
-    assert http("GET", prod_stack.url("/api/auth/me/"), token=shopper[0], headers=HTTPS).status == 200
+    assert http("GET", prod_stack.url("/api/auth/me/"), token=shopper[0]).status == 200
 
 
 def test_every_acknowledged_order_survives_a_postgres_restart_mid_stream(prod_stack, shopper):

@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from tests.stack.stack import HTTPS, REPO_DIR, Stack, http, run
+from tests.stack.stack import REPO_DIR, Stack, edge_env, http, run
 
 PORT = 18300
 
@@ -17,16 +17,21 @@ def stack_with_secret_files(tmp_path_factory):
         "DB_PASSWORD": secrets.token_urlsafe(16),
         "REDIS_PASSWORD": secrets.token_urlsafe(24),
     }
-    env = {"ALLOWED_HOSTS": "localhost,127.0.0.1", "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    env = {
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        **edge_env(PORT),
+    }
     for name, value in values.items():
         path = folder / name.lower()
         path.write_text(value + "\n")
         path.chmod(0o444)  # the backend reads it as uid 1000
         env[name] = ""  # the documented form: empty variable, NAME_FILE names the file
         env[f"{name}_FILE"] = str(path)
-    stack = Stack("desideliver-stacktest-secrets", "docker-compose.prod.yml", PORT, env)
+    stack = Stack("desideliver-stacktest-secrets", "docker-compose.prod.yml", PORT, env, scheme="https")
     stack.down("--volumes")
     stack.up()
+    stack.trust_edge()
     yield stack, values
     stack.down("--volumes")
 
@@ -58,7 +63,7 @@ def test_rotating_the_database_and_redis_passwords(prod_stack):
     try:
         prod_stack.up()
         prod_stack.wait_ready(timeout=60)
-        assert http("GET", prod_stack.url("/api/products/"), headers=HTTPS).status == 200
+        assert http("GET", prod_stack.url("/api/products/")).status == 200
         old_login = prod_stack.exec(
             "db",
             "sh",

@@ -66,9 +66,9 @@ def test_base_images_are_pinned_by_digest_the_same_everywhere():
     for name, pattern in sources.items():
         for match in re.finditer(pattern, (ROOT / name).read_text()):
             variable, image = match.groups() if len(match.groups()) == 2 else ("PYTHON_IMAGE", match.group(1))
-            if variable not in {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE"}:
+            if variable not in {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE"}:
                 continue  # our own image, and the development-only mail catcher
             assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), f"{name}: {image}"
             digests.setdefault(variable, set()).add(image)
-    assert set(digests) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE"}
+    assert set(digests) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE"}
     assert all(len(images) == 1 for images in digests.values()), digests

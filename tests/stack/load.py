@@ -1,0 +1,65 @@
+"""A steady stream of requests to the edge while something happens to the stack, counting
+every answer that is not a 2xx and every socket error. Bounded: a few threads on
+loopback, stopped when the block ends."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections import Counter
+from contextlib import contextmanager
+
+from tests.stack.stack import tls_context, wait_for
+
+
+class Load:
+    def __init__(self, port: int, path: str, threads: int):
+        self.port, self.path, self.threads = port, path, threads
+        self.outcomes: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _connect(self) -> http.client.HTTPSConnection:
+        return http.client.HTTPSConnection("localhost", self.port, context=tls_context(), timeout=30)
+
+    def _run(self) -> None:
+        connection = self._connect()
+        while not self._stop.is_set():
+            try:
+                connection.request("GET", self.path)
+                response = connection.getresponse()
+                response.read()
+                outcome = "ok" if 200 <= response.status < 300 else f"status {response.status}"
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = f"error {exc.__class__.__name__}"
+                connection.close()
+                connection = self._connect()
+            with self._lock:
+                self.outcomes[outcome] += 1
+        connection.close()
+
+    @property
+    def failed(self) -> dict[str, int]:
+        return {outcome: count for outcome, count in self.outcomes.items() if outcome != "ok"}
+
+    def start(self) -> None:
+        for worker in self._workers:
+            worker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            worker.join(timeout=60)
+
+
+@contextmanager
+def steady_load(port: int, path: str = "/api/products/", threads: int = 4):
+    """Requests flow (50 answered) before the block starts, and until it ends."""
+    load = Load(port, path, threads)
+    load.start()
+    try:
+        wait_for(lambda: sum(load.outcomes.values()) >= 50, timeout=30, what="the load to flow")
+        yield load
+    finally:
+        load.stop()

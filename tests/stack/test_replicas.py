@@ -1,0 +1,125 @@
+"""Three backend replicas behind the edge, under a steady stream of requests: every
+replica takes a share; a rolling deploy, a restart and a killed replica fail no
+request; a deploy of an image that never gets ready stops and leaves the old
+replicas serving."""
+
+import os
+import signal
+import subprocess
+import uuid
+from collections import Counter
+
+import pytest
+
+from tests.stack.load import steady_load
+from tests.stack.stack import REPO_DIR, http, run, wait_for
+
+REPLICAS = 3
+
+
+def backends(stack) -> list[str]:
+    return stack.compose("ps", "-q", "backend").stdout.split()
+
+
+def image_of(container: str) -> str:
+    return run(["docker", "inspect", "-f", "{{.Image}}", container]).stdout.strip()
+
+
+def healthy(container: str) -> bool:
+    state = run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container], check=False)
+    return state.stdout.strip() == "healthy"
+
+
+def derived_image(stack, tag: str, *dockerfile_lines: str) -> str:
+    """The running backend image plus a few lines: a 'new release' without a rebuild."""
+    base = "desideliver-stacktest/backend:current"
+    run(["docker", "tag", image_of(backends(stack)[0]), base])
+    dockerfile = "\n".join([f"FROM {base}", *dockerfile_lines]) + "\n"
+    run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile)
+    return tag
+
+
+@pytest.fixture(scope="module")
+def scaled(prod_stack, shopper):
+    """Three replicas, each logging its requests, so shares can be counted."""
+    env = {**prod_stack.env, "GUNICORN_ACCESS_LOG": "true"}
+    prod_stack.compose("up", "--detach", "--wait", "--scale", f"backend={REPLICAS}", "backend", env=env)
+    yield env
+    prod_stack.compose("up", "--detach", "--wait", "--scale", "backend=1", "backend")
+
+
+def deploy(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return run([str(REPO_DIR / "scripts" / "deploy"), *args], env=env, check=False, timeout=900)
+
+
+def report(capsys, line: str) -> None:
+    with capsys.disabled():
+        print(f"\n  {line}")
+
+
+def test_migrations_ran_once_and_requests_spread_over_every_replica(prod_stack, scaled, capsys):
+    marker = uuid.uuid4().hex
+    for _ in range(60):
+        assert http("GET", prod_stack.url("/api/products/"), headers={"User-Agent": marker}).status == 200
+    shares = Counter()
+    for container in backends(prod_stack):
+        logs = run(["docker", "logs", container]).stdout
+        shares[container[:12]] = logs.count(marker)
+    report(capsys, f"requests per replica: {dict(shares)}")
+    assert len(shares) == REPLICAS
+    assert all(count >= 10 for count in shares.values()), shares
+    applied = prod_stack.psql("SELECT count(*) - count(DISTINCT (app, name)) FROM django_migrations").strip()
+    assert applied == "0", "a migration was recorded twice"
+
+
+def test_a_rolling_deploy_under_load_fails_no_request(prod_stack, scaled, capsys):
+    image = derived_image(prod_stack, "desideliver-stacktest/backend:next", 'LABEL release="next"')
+    old = set(backends(prod_stack))
+    with steady_load(prod_stack.port) as load:
+        result = deploy({**scaled, "BACKEND_IMAGE": image})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load.failed == {}, load.outcomes
+    new = backends(prod_stack)
+    assert len(new) == REPLICAS and not old & set(new)
+    assert {image_of(container) for container in new} == {image_of_tag(image)}
+    assert "+ docker stop" in result.stderr, "the script prints what it runs"
+    report(capsys, f"rolling deploy: {load.outcomes['ok']} requests answered, none failed")
+
+
+def image_of_tag(tag: str) -> str:
+    return run(["docker", "image", "inspect", "-f", "{{.Id}}", tag]).stdout.strip()
+
+
+def test_a_deploy_that_never_gets_ready_stops_and_the_old_replicas_keep_serving(prod_stack, scaled):
+    # A release that hangs at start: it never listens, so it never passes its health check.
+    broken = derived_image(prod_stack, "desideliver-stacktest/backend:hangs", 'ENTRYPOINT ["sleep", "infinity"]')
+    before = sorted(backends(prod_stack))
+    with steady_load(prod_stack.port) as load:
+        result = deploy({**scaled, "BACKEND_IMAGE": broken}, "--timeout", "20")
+    assert result.returncode != 0
+    assert "the old replicas are still serving" in result.stderr
+    assert load.failed == {}, load.outcomes
+    assert sorted(backends(prod_stack)) == before
+    assert all(healthy(container) for container in before)
+
+
+def test_a_restart_of_every_replica_fails_no_request(prod_stack, scaled):
+    with steady_load(prod_stack.port) as load:
+        prod_stack.compose("restart", "backend", env=scaled)
+        wait_for(lambda: all(healthy(c) for c in backends(prod_stack)), timeout=120, what="replicas healthy")
+    assert load.failed == {}, load.outcomes
+
+
+def test_a_killed_replica_fails_no_request_and_comes_back(prod_stack, scaled):
+    victim = backends(prod_stack)[0]
+    restarts = int(run(["docker", "inspect", "-f", "{{.RestartCount}}", victim]).stdout)
+    with steady_load(prod_stack.port) as load:
+        # A crash (SIGKILL to the container's init), which the restart policy answers.
+        os.kill(int(run(["docker", "inspect", "-f", "{{.State.Pid}}", victim]).stdout), signal.SIGKILL)
+        wait_for(
+            lambda: int(run(["docker", "inspect", "-f", "{{.RestartCount}}", victim]).stdout) > restarts,
+            timeout=60,
+            what="the restart",
+        )
+        wait_for(lambda: healthy(victim), timeout=120, what="the killed replica healthy again")
+    assert load.failed == {}, load.outcomes
