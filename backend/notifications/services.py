@@ -23,9 +23,6 @@ from .models import OutboxEmail
 logger = logging.getLogger("desideliver.notifications")
 
 SWEEP_GRACE = timedelta(seconds=30)  # a row younger than this is still on its way from on_commit
-# How long a worker's claim on a row lasts: well above an SMTP send (EMAIL_TIMEOUT, 10 s);
-# after it, a row whose worker died is due again.
-CLAIM = timedelta(seconds=120)
 
 
 def email_enqueue(*, to: str, subject: str, body: str) -> OutboxEmail:
@@ -65,7 +62,8 @@ def email_send(*, email_id: int) -> str:
             current = OutboxEmail.objects.filter(pk=email_id).values_list("status", flat=True).first()
             return current or "missing"
         email.attempts += 1
-        email.next_attempt_at = now + CLAIM
+        # After the claim (OUTBOX_CLAIM_SECONDS) a row whose worker died is due again.
+        email.next_attempt_at = now + timedelta(seconds=settings.OUTBOX_CLAIM_SECONDS)
         email.save(update_fields=["attempts", "next_attempt_at"])
     message = EmailMessage(
         subject=email.subject,

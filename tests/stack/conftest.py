@@ -24,6 +24,9 @@ PROD_SECRETS = {
     "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     # Every request of the suite comes from one address; the API suite tests the real rates.
     "THROTTLE_RATES": "login=10000/minute,register=10000/hour,refresh=10000/minute,password_reset=10000/hour",
+    # The email fault tests wait out a dead worker's claim and the sweep: short ones.
+    "OUTBOX_SWEEP_SECONDS": "10",
+    "OUTBOX_CLAIM_SECONDS": "30",
 }
 
 

@@ -100,7 +100,7 @@ def test_an_email_interrupted_by_a_killed_worker_arrives_after_the_restart(prod_
         wait_for(lambda: prod_stack.inspect("worker")["RestartCount"] > before, timeout=30, what="the restart")
     finally:
         smtp.sink.delay = 0
-    # The dead worker's claim on the row expires (2 min) and the sweep queues it again.
+    # The dead worker's claim on the row expires (OUTBOX_CLAIM_SECONDS) and the sweep queues it again.
     wait_for(lambda: outbox_status(prod_stack, order["id"]) == "sent", timeout=240, interval=2, what="sent")
     ids = smtp.sink.message_ids(subject)
     assert 1 <= len(ids) <= 2, ids
@@ -129,6 +129,6 @@ def test_emails_wait_out_an_smtp_outage_and_arrive_after_it(prod_stack, shopper,
         time.sleep(max(0.0, 60 - (time.monotonic() - down_since)))
     finally:
         smtp.start()
-    # Retries back off (30 s, 60 s, 120 s...), swept each minute.
+    # Retries back off (30 s, 60 s, 120 s...); the sweep sends each when it is due.
     wait_for(lambda: outbox_status(prod_stack, order["id"]) == "sent", timeout=300, interval=2, what="sent")
     assert len(smtp.sink.message_ids(subject)) == 1

@@ -125,13 +125,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "desideliver_backend.celery:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/celerybeat-schedule"  # noqa: S108 (a tmpfs in the containers)
+# Seconds between sweeps for outbox emails left unsent (broker down at commit, worker died).
+OUTBOX_SWEEP_SECONDS = config.integer("OUTBOX_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 60.0},
+    "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "cancel-stale-pending-orders": {"task": "orders.tasks.cancel_stale_pending_orders", "schedule": 600.0},
     "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 86400.0},
 }
 # Outbox emails: attempts before a row is marked failed (with backoff 30 s, 1, 2, 4... min).
 OUTBOX_MAX_ATTEMPTS = config.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# Seconds a worker's claim on an email lasts: longer than the slowest send, since a worker
+# that dies mid-send leaves the email to be sent again only once its claim has expired.
+OUTBOX_CLAIM_SECONDS = config.integer("OUTBOX_CLAIM_SECONDS", 120, minimum=30)
 # Orders still pending after this many minutes are cancelled and their stock returned.
 ORDER_PENDING_TIMEOUT_MINUTES = config.integer("ORDER_PENDING_TIMEOUT_MINUTES", 24 * 60, minimum=1)
 
