@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import http, run
+from tests.stack.stack import http, run, wait_for
 
 # A 1x1 PNG: what a product image upload leaves in the media volume.
 PNG = bytes.fromhex(
@@ -144,3 +144,38 @@ def test_the_certificate_survives_down_and_up(prod_stack):
     assert hashlib.sha256(after).hexdigest() == hashlib.sha256(before).hexdigest()
     issued = run(["docker", "logs", prod_stack.container_id("proxy")]).stderr
     assert "certificate obtained successfully" not in issued, "a restart must not issue a new certificate"
+
+
+def test_a_body_over_the_limit_is_refused_at_the_edge(prod_stack):
+    oversized = "x" * (11 * 1024 * 1024)  # EDGE_MAX_BODY_SIZE is 10 MB
+    assert http("POST", prod_stack.url("/api/auth/login/"), body=oversized, timeout=30).status == 413
+
+
+@pytest.fixture
+def behind_a_load_balancer(prod_stack):
+    """The edge in its plain-HTTP mode, believing the host (standing in for a cloud
+    load balancer that terminated TLS) as a proxy."""
+    networks = prod_stack.inspect("proxy")["NetworkSettings"]["Networks"]
+    balancer = next(network["Gateway"] for name, network in networks.items() if name.endswith("_edge"))
+    env = {**prod_stack.env, "EDGE_SITE_ADDRESS": "http://localhost", "EDGE_TRUSTED_PROXIES": f"{balancer}/32"}
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "proxy", env=env)
+    yield f"http://localhost:{prod_stack.port + 1}"
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "proxy")
+    wait_for(lambda: http("GET", prod_stack.url("/health/ready/")).status == 200, timeout=60, what="HTTPS back")
+
+
+def test_behind_a_load_balancer_the_edge_speaks_http_and_believes_only_the_balancer(prod_stack, behind_a_load_balancer):
+    client = "198.51.100.23"
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": client}
+    assert http("GET", f"{behind_a_load_balancer}/api/products/", headers=forwarded).status == 200
+    # Without the balancer's word that the client used HTTPS, Django sends it there.
+    redirected = http("GET", f"{behind_a_load_balancer}/api/products/")
+    assert redirected.status == 301 and redirected.headers["Location"].startswith("https://")
+    http(
+        "POST",
+        f"{behind_a_load_balancer}/api/auth/login/",
+        body={"email": f"lb-{uuid.uuid4().hex[:8]}@example.in", "password": "wrong-password-123"},
+        headers=forwarded,
+    )
+    keys = prod_stack.redis_cli("--scan", "--pattern", "*throttle_login:address_*").stdout.split()
+    assert client in {key.rsplit("_", 1)[1] for key in keys}, "the balancer's client is the one Django sees"
