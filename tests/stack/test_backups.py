@@ -133,3 +133,48 @@ def test_a_backup_with_the_database_stopped_says_so_and_leaves_no_partial_file(p
     ]
     assert not backup_dir.exists() or not list(backup_dir.iterdir())
     prod_stack.wait_ready()
+
+
+def backup_runs(stack) -> list[str]:
+    logs = stack.compose("--profile", "backup", "logs", "--no-log-prefix", "backup")
+    return [line for line in (logs.stdout + logs.stderr).splitlines() if line.startswith("backup ")]
+
+
+def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_restore(prod_stack, tmp_path):
+    env = {**prod_stack.env, "BACKUP_INTERVAL": "2", "BACKUP_KEEP": "2"}
+    prod_stack.compose("--profile", "backup", "up", "--detach", "backup", env=env)
+    try:
+        register_and_login(prod_stack, f"scheduled-{uuid.uuid4().hex[:6]}@example.in")
+        before = database_fingerprint(prod_stack)
+        # Two runs more: the second surely started after the fingerprint (and three prune).
+        runs_before = len(backup_runs(prod_stack))
+        wait_for(lambda: len(backup_runs(prod_stack)) >= max(3, runs_before + 2), timeout=90, what="backups")
+    finally:
+        prod_stack.compose("--profile", "backup", "stop", "backup")
+    runs = backup_runs(prod_stack)
+    assert all(line.startswith("backup ok /backups/desideliver-prod-") for line in runs), runs
+    dumps = sorted(name for name in backups_volume(prod_stack) if name.endswith(".dump"))
+    assert len(dumps) == 2, dumps  # BACKUP_KEEP
+    container = prod_stack.compose("--profile", "backup", "ps", "--all", "-q", "backup").stdout.strip()
+    run(["docker", "cp", f"{container}:/backups/{dumps[-1]}", str(tmp_path)])
+
+    register_and_login(prod_stack, f"after-{uuid.uuid4().hex[:6]}@example.in")
+    db(prod_stack, tmp_path, "restore", str(tmp_path / dumps[-1]), "--yes")
+    assert database_fingerprint(prod_stack) == before
+    prod_stack.compose("--profile", "backup", "rm", "--force", "backup")
+
+
+def backups_volume(stack) -> set[str]:
+    listing = stack.compose(
+        "--profile", "backup", "run", "--rm", "--no-deps", "--entrypoint", "ls", "backup", "-a", "/backups"
+    )
+    return set(listing.stdout.split()) - {".", ".."}
+
+
+def test_a_scheduled_backup_that_is_not_a_shop_database_fails_and_keeps_nothing(prod_stack):
+    before = backups_volume(prod_stack)
+    once_elsewhere = ("-e", "BACKUP_INTERVAL=", "-e", "PGDATABASE=postgres", "backup")
+    result = prod_stack.compose("--profile", "backup", "run", "--rm", "--no-deps", *once_elsewhere, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == "backup FAILED: the dump is not of a DesiDeliver database"
+    assert backups_volume(prod_stack) == before, "no dump, and no partial file, is left"

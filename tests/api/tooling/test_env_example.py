@@ -8,7 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.parametrize("compose_file", ["docker-compose.yml", "docker-compose.prod.yml"])
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/docker-stack.yml"]
+
+
+@pytest.mark.parametrize("compose_file", COMPOSE_FILES)
 def test_every_compose_variable_is_in_the_env_example(compose_file):
     documented = (ROOT / ".env.example").read_text()
     variables = set(re.findall(r"\$\{(\w+)", (ROOT / compose_file).read_text()))

@@ -1,0 +1,83 @@
+#!/bin/sh
+# usage: pg-backup.sh
+#
+# One checked backup of the DesiDeliver database into $BACKUP_DIR (default /backups),
+# in the format of scripts/db (pg_dump custom format, desideliver-LABEL-UTCTIME.dump),
+# then deletes all but the $BACKUP_KEEP newest (default 14). With BACKUP_INTERVAL
+# (seconds) it repeats for ever: the compose `backup` service; without, it runs once:
+# a Kubernetes CronJob. Runs in the PostgreSQL image (POSIX sh, pg_dump, pg_restore).
+# Connection: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, and PGPASSWORD or the
+# file PGPASSWORD_FILE names. Each run logs one line: "backup ok ..." on stdout, or
+# "backup FAILED ..." on stderr. A dump that cannot be read back in full is deleted,
+# never kept as a backup, and the run fails.
+set -eu
+umask 0077 # the dumps hold customers' data
+
+dir="${BACKUP_DIR:-/backups}"
+keep="${BACKUP_KEEP:-14}"
+label="${BACKUP_LABEL:-prod}"
+interval="${BACKUP_INTERVAL:-}"
+for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval"; do
+  case "${setting#*=}" in
+    *[!0-9]*) echo "configuration error: ${setting%%=*} must be a whole number of ${setting%%=*}, got '${setting#*=}'" >&2; exit 2 ;;
+  esac
+done
+[ "$keep" -ge 1 ] || { echo "configuration error: BACKUP_KEEP must be at least 1" >&2; exit 2; }
+if [ -n "${PGPASSWORD_FILE:-}" ]; then
+  PGPASSWORD="$(cat "$PGPASSWORD_FILE")"
+  export PGPASSWORD
+fi
+mkdir -p "$dir"
+
+partial=""
+errors="$(mktemp)"
+trap 'rm -f "$errors" ${partial:+"$partial"}' EXIT
+
+step() { # step WHAT COMMAND...: its output goes to $errors; a failure names WHAT
+  what="$1"
+  shift
+  if ! "$@" >"$errors" 2>&1; then
+    failed "$what: $(tail -n 1 "$errors" | tr -c '[:print:]\n' '?')"
+    return 1
+  fi
+}
+
+failed() {
+  rm -f "$partial"
+  echo "backup FAILED: $*" >&2
+}
+
+backup_once() {
+  started="$(date +%s)"
+  name="desideliver-$label-$(date -u +%Y%m%dT%H%M%SZ).dump"
+  partial="$dir/.$name.partial"
+  step "pg_dump" pg_dump --format=custom --file="$partial" || return 1
+  step "the dump cannot be read" pg_restore --list "$partial" || return 1
+  if ! grep -q 'TABLE DATA public django_migrations' "$errors" || ! grep -q 'TABLE DATA public users_user ' "$errors"; then
+    failed "the dump is not of a DesiDeliver database"
+    return 1
+  fi
+  # Reading every data block finds a truncated or damaged dump.
+  step "the dump is damaged" pg_restore --file=/dev/null "$partial" || return 1
+  mv "$partial" "$dir/$name"
+  partial=""
+  # The names sort by time: all but the newest $keep go.
+  set -- "$dir/desideliver-$label-"*Z.dump
+  excess=$(($# - keep))
+  while [ "$excess" -gt 0 ]; do
+    rm -f "$1"
+    shift
+    excess=$((excess - 1))
+  done
+  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes in $(($(date +%s) - started)) s; $# kept"
+  touch /tmp/backup.ok # the health check reads its age
+}
+
+if [ -z "$interval" ]; then
+  backup_once
+  exit
+fi
+while :; do
+  backup_once || true # logged; the next run tries again, and the health check turns unhealthy
+  sleep "$interval"
+done
