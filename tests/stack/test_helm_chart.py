@@ -1,0 +1,227 @@
+"""The Helm chart, checked where no cluster can run: helm lint, helm template with
+several value sets validated against the Kubernetes schemas of the versions we
+support (kubernetes-validate, strict), and the rules the chart promises read from
+the rendered manifests."""
+
+import json
+import os
+import shutil
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.stack.stack import REPO_DIR, run
+
+CHART = REPO_DIR / "deploy" / "helm" / "desideliver"
+KUBERNETES_VERSIONS = ["1.29.0", "1.31.0", "1.33.0"]
+SECRETS = {
+    "SECRET_KEY": "k" * 50,
+    "DB_PASSWORD": "a-database-password",
+    "REDIS_PASSWORD": "a-redis-password-of-24-c",
+    "SENDGRID_API_KEY": "SG.a-sendgrid-key",
+}
+VALUE_SETS = {
+    "defaults": {},
+    "minimal": {
+        "existingSecret": "",
+        "secrets": SECRETS,
+        "web": {"replicas": 1, "podDisruptionBudget": {"enabled": False, "minAvailable": 1}},
+        "media": {"persistence": {"enabled": False}},
+        "networkPolicy": {"enabled": False},
+    },
+    "ha": {
+        "hosts": ["api.desideliver.in", "api2.desideliver.in"],
+        "web": {
+            "autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 12, "targetCPUUtilizationPercentage": 60}
+        },
+        "worker": {"replicas": 3, "podDisruptionBudget": {"enabled": True, "minAvailable": 2}},
+        "ingress": {"enabled": True, "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
+        "backup": {"enabled": True, "keep": 7, "schedule": "@daily"},
+        "networkPolicy": {
+            "enabled": True,
+            "dataServices": {"podSelectors": [{"matchLabels": {"app.kubernetes.io/name": "postgresql"}}]},
+        },
+    },
+    "existing-secret": {
+        "existingSecret": "shop-secrets",
+        "image": {"repository": "registry.example.com/desideliver", "digest": "sha256:" + "ab" * 32},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    binary = os.environ.get("HELM") or shutil.which("helm")
+    if not binary:
+        pytest.fail("helm is not installed: scripts/k8s-tools DIR, then HELM=DIR/helm", pytrace=False)
+    return binary
+
+
+def values_file(tmp_path, values: dict):
+    path = tmp_path / "values.json"  # JSON is YAML, and helm reads it as a values file
+    path.write_text(json.dumps(values))
+    return path
+
+
+def render(helm: str, tmp_path, values: dict, check: bool = True):
+    return run(
+        [helm, "template", "shop", str(CHART), "--namespace", "shop", "-f", str(values_file(tmp_path, values))],
+        check=check,
+    )
+
+
+def manifests(helm: str, tmp_path, values: dict) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(render(helm, tmp_path, values).stdout) if doc]
+
+
+def by_kind(documents: list[dict], kind: str) -> dict[str, dict]:
+    return {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == kind}
+
+
+def pod_specs(documents: list[dict]) -> dict[str, dict]:
+    specs = {name: doc["spec"]["template"]["spec"] for name, doc in by_kind(documents, "Deployment").items()}
+    specs.update({name: doc["spec"]["template"]["spec"] for name, doc in by_kind(documents, "Job").items()})
+    for name, doc in by_kind(documents, "CronJob").items():
+        specs[name] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    return specs
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_helm_lint_passes(helm, tmp_path, name):
+    result = run([helm, "lint", "--strict", str(CHART), "-f", str(values_file(tmp_path, VALUE_SETS[name]))])
+    assert "0 chart(s) failed" in result.stdout
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_rendered_manifests_are_valid_kubernetes_objects(helm, tmp_path, name, version):
+    documents = manifests(helm, tmp_path, VALUE_SETS[name])
+    assert len(documents) >= 7
+    for document in documents:
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+@pytest.mark.parametrize("name", VALUE_SETS)
+def test_every_container_runs_non_root_read_only_with_limits_and_probes(helm, tmp_path, name):
+    for pod_name, pod in pod_specs(manifests(helm, tmp_path, VALUE_SETS[name])).items():
+        assert pod["securityContext"]["runAsNonRoot"] is True, pod_name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, pod_name
+        assert pod["automountServiceAccountToken"] is False, pod_name
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["runAsNonRoot"] is True and security["runAsUser"] == 1000, pod_name
+            assert security["readOnlyRootFilesystem"] is True, pod_name
+            assert security["allowPrivilegeEscalation"] is False, pod_name
+            assert security["capabilities"] == {"drop": ["ALL"]}, pod_name
+            assert security["seccompProfile"] == {"type": "RuntimeDefault"}, pod_name
+            assert set(container["resources"]["limits"]) == {"cpu", "memory"}, pod_name
+            assert set(container["resources"]["requests"]) == {"cpu", "memory"}, pod_name
+            assert any(mount["mountPath"] == "/tmp" for mount in container["volumeMounts"]), pod_name
+            if not pod_name.endswith(("-migrate", "-backup")):  # run to completion: no probes
+                assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(container), pod_name
+
+
+def test_web_probes_readiness_and_liveness_and_drains_before_it_stops(helm, tmp_path):
+    documents = manifests(helm, tmp_path, {})
+    web = by_kind(documents, "Deployment")["shop-desideliver-web"]
+    assert web["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    pod = web["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready/"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health/live/"
+    assert container["startupProbe"]["httpGet"]["path"] == "/health/live/"
+    pause = int(container["lifecycle"]["preStop"]["exec"]["command"][1])
+    gunicorn_graceful_timeout = 30
+    assert pod["terminationGracePeriodSeconds"] > pause + gunicorn_graceful_timeout
+    for name in ("shop-desideliver-worker", "shop-desideliver-beat"):
+        probe = by_kind(documents, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+        assert "heartbeat" in " ".join(probe["exec"]["command"]), name
+
+
+def test_beat_is_exactly_one_replica_replaced_with_recreate(helm, tmp_path):
+    for values in VALUE_SETS.values():
+        beat = by_kind(manifests(helm, tmp_path, values), "Deployment")["shop-desideliver-beat"]
+        assert beat["spec"]["replicas"] == 1
+        assert beat["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_migrations_run_as_a_hook_that_can_read_its_configuration(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["minimal"])
+    job = by_kind(documents, "Job")["shop-desideliver-migrate"]
+    hook = job["metadata"]["annotations"]
+    assert hook["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["python", "manage.py", "prepare_database"]
+    # A pre-install hook runs before ordinary resources exist: what it reads is a hook
+    # too, created before it (a lower weight).
+    read = [by_kind(documents, "Secret")["shop-desideliver"], by_kind(documents, "ConfigMap")["shop-desideliver"]]
+    for resource in read:
+        annotations = resource["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == hook["helm.sh/hook"]
+        assert int(annotations["helm.sh/hook-weight"]) < int(hook["helm.sh/hook-weight"])
+    assert by_kind(documents, "ConfigMap")["shop-desideliver"]["data"]["DJANGO_MIGRATE_ON_START"] == "false"
+
+
+def test_an_existing_secret_is_used_and_none_is_created(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["existing-secret"])
+    assert by_kind(documents, "Secret") == {}
+    web = by_kind(documents, "Deployment")["shop-desideliver-web"]["spec"]["template"]["spec"]["containers"][0]
+    assert {item["valueFrom"]["secretKeyRef"]["name"] for item in web["env"]} == {"shop-secrets"}
+    assert web["image"] == "registry.example.com/desideliver@sha256:" + "ab" * 32
+
+
+def test_high_availability_adds_autoscaling_and_disruption_budgets(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["ha"])
+    assert "replicas" not in by_kind(documents, "Deployment")["shop-desideliver-web"]["spec"], "the HPA owns it"
+    hpa = by_kind(documents, "HorizontalPodAutoscaler")["shop-desideliver-web"]
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 12)
+    assert set(by_kind(documents, "PodDisruptionBudget")) == {"shop-desideliver-web", "shop-desideliver-worker"}
+    ingress = by_kind(documents, "Ingress")["shop-desideliver"]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["api.desideliver.in", "api2.desideliver.in"]
+
+
+def test_network_policies_admit_only_the_ingress_to_the_app_port_and_only_the_app_to_data(helm, tmp_path):
+    policies = by_kind(manifests(helm, tmp_path, VALUE_SETS["ha"]), "NetworkPolicy")
+    ingress = policies["shop-desideliver-ingress"]["spec"]
+    assert ingress["policyTypes"] == ["Ingress"]
+    (rule,) = ingress["ingress"]
+    assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    assert "namespaceSelector" in rule["from"][0]
+    egress = policies["shop-desideliver-egress"]["spec"]
+    assert egress["policyTypes"] == ["Egress"]
+    allowed_ports = {port["port"] for rule in egress["egress"] for port in rule["ports"]}
+    assert allowed_ports == {53, 5432, 6379, 587}
+    data = policies["shop-desideliver-data-0"]["spec"]
+    assert data["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}
+    (admitted,) = data["ingress"][0]["from"]
+    assert admitted["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "shop"
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"hosts": ["*"]}, "/hosts/0"),
+        ({"web": {"replicas": 0}}, "/web/replicas"),
+        ({"existingSecret": "", "secrets": {**SECRETS, "SECRET_KEY": "short"}}, "/secrets/SECRET_KEY"),
+        ({"config": {"SECRET_KEY": "in-a-configmap"}}, "invalid propertyName 'SECRET_KEY'"),
+        ({"image": {"repository": "x", "pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
+        ({"webb": {"replicas": 2}}, "webb"),
+    ],
+)
+def test_a_bad_values_file_is_refused_naming_what_is_wrong(helm, tmp_path, values, complaint):
+    result = render(helm, tmp_path, values, check=False)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+    assert complaint in result.stderr, result.stderr
+
+
+def test_backups_run_the_same_checked_script_as_the_compose_service(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["ha"])
+    cron = by_kind(documents, "CronJob")["shop-desideliver-backup"]
+    assert cron["spec"]["schedule"] == "@daily" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    script = by_kind(documents, "ConfigMap")["shop-desideliver-backup"]["data"]["pg-backup.sh"]
+    assert script == (REPO_DIR / "deploy" / "backup" / "pg-backup.sh").read_text()
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "BACKUP_KEEP", "value": "7"} in container["env"]
+    assert by_kind(manifests(helm, tmp_path, {}), "CronJob") == {}, "off unless asked for"
