@@ -1,0 +1,76 @@
+"""scripts/swarm's rendering of the production compose file for `docker stack deploy`,
+checked without a Swarm: the docker CLI's own loader accepts the result, and what the
+stack relies on survives the translation."""
+
+import json
+
+import yaml
+
+from tests.stack.stack import REPO_DIR, clean_env, run
+
+FILES = ["-f", "docker-compose.prod.yml", "-f", "deploy/swarm/docker-stack.yml"]
+
+
+def rendered(tmp_path) -> tuple[dict, str]:
+    secret = tmp_path / "secret"
+    secret.write_text("a-secret-value-long-enough-for-every-one-of-them-0123456789\n")
+    env = clean_env(
+        ALLOWED_HOSTS="api.example.com",
+        COMPOSE_PROFILES="backup",
+        **{name: "" for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
+        **{f"{name}_FILE": str(secret) for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
+    )
+    model = run(["docker", "compose", *FILES, "config", "--format", "json"], env=env).stdout
+    stack = run(["python3", str(REPO_DIR / "deploy" / "swarm" / "render_stack.py")], input=model).stdout
+    path = tmp_path / "stack.json"
+    path.write_text(stack)
+    return json.loads(stack), str(path)
+
+
+def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
+    _, path = rendered(tmp_path)
+    loaded = yaml.safe_load(run(["docker", "stack", "config", "-c", path]).stdout)
+    assert set(loaded["services"]) == {"proxy", "backend", "worker", "beat", "db", "redis", "backup"}
+
+
+def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):
+    stack, _ = rendered(tmp_path)
+    for name, service in stack["services"].items():
+        assert service["deploy"]["endpoint_mode"] == "dnsrr", name
+        assert not {"depends_on", "profiles", "build", "tmpfs"} & set(service), name
+    assert {port["mode"] for port in stack["services"]["proxy"]["ports"]} == {"host"}
+    assert {(port["target"], port["protocol"]) for port in stack["services"]["proxy"]["ports"]} == {
+        (80, "tcp"),
+        (443, "tcp"),
+        (443, "udp"),
+    }
+    assert all("ports" not in service for name, service in stack["services"].items() if name != "proxy")
+
+
+def test_hardening_and_writable_paths_survive(tmp_path):
+    stack, _ = rendered(tmp_path)
+    backend = stack["services"]["backend"]
+    assert backend["read_only"] is True and backend["cap_drop"] == ["ALL"]
+    assert {"type": "tmpfs", "target": "/tmp"} in backend["volumes"]  # Swarm ignores a tmpfs list
+    assert backend["environment"]["SECRET_KEY_FILE"] == "/run/secrets/secret_key"
+    assert backend["environment"]["SECRET_KEY"] == ""
+    assert stack["services"]["proxy"]["configs"] == [{"source": "caddyfile", "target": "/etc/caddy/Caddyfile"}]
+
+
+def test_updates_are_start_first_with_rollback_and_beat_is_one_stop_first(tmp_path):
+    services = rendered(tmp_path)[0]["services"]
+    update = services["backend"]["deploy"]["update_config"]
+    assert update["order"] == "start-first" and update["failure_action"] == "rollback"
+    assert services["beat"]["deploy"]["replicas"] == 1
+    assert services["beat"]["deploy"]["update_config"]["order"] == "stop-first"
+    for name in ("db", "redis"):
+        assert services[name]["deploy"]["placement"]["constraints"] == [f"node.labels.desideliver.{name} == true"]
+
+
+def test_the_script_refuses_secrets_given_as_plain_environment(tmp_path):
+    env = clean_env(SECRET_KEY="a-secret-in-the-environment", STACK_NAME="desideliver-render-check")
+    result = run([str(REPO_DIR / "scripts" / "swarm"), "deploy"], env=env, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: SECRET_KEY_FILE is not set: on Swarm every secret is a file (docs/DEPLOY.md)"
+    )
