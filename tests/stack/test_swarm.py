@@ -99,6 +99,10 @@ def swarm(prod_stack, tmp_path_factory):
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         THROTTLE_RATES="login=10000/minute,register=10000/hour,refresh=10000/minute,password_reset=10000/hour",
         GUNICORN_ACCESS_LOG="true",
+        # The scheduled backup service runs as a Swarm service too.
+        COMPOSE_PROFILES="backup",
+        BACKUP_INTERVAL="5",
+        BACKUP_KEEP="2",
         EDGE_HTTPS_PORT=str(PORT),
         EDGE_HTTP_PORT=str(PORT + 1),
         BACKEND_IMAGE=prod_stack.inspect("backend")["Config"]["Image"],
@@ -189,6 +193,17 @@ def derived_image(tag: str, *lines: str) -> str:
     run(["docker", "tag", service_image("backend"), base])
     run(["docker", "build", "-q", "-t", tag, "-"], input="\n".join([f"FROM {base}", *lines]) + "\n")
     return tag
+
+
+def test_the_backup_service_runs_on_the_swarm(deployed):
+    """(A run before PostgreSQL was up fails and says so; the next ones succeed.)"""
+
+    def good_backups() -> list[str]:
+        logs = run(["docker", "service", "logs", "--raw", f"{STACK}_backup"])
+        return [line for line in (logs.stdout + logs.stderr).splitlines() if line.startswith("backup ok ")]
+
+    wait_for(lambda: len(good_backups()) >= 2, timeout=120, what="two scheduled backups")
+    assert all(line.startswith("backup ok /backups/desideliver-prod-") for line in good_backups())
 
 
 def test_an_update_under_load_fails_no_request(deployed):
