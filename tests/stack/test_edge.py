@@ -8,10 +8,11 @@ import json
 import socket
 import ssl
 import uuid
+from http.client import HTTPSConnection
 
 import pytest
 
-from tests.stack.stack import http, run, wait_for
+from tests.stack.stack import http, run, tls_context, wait_for
 
 # A 1x1 PNG: what a product image upload leaves in the media volume.
 PNG = bytes.fromhex(
@@ -147,20 +148,37 @@ def test_the_certificate_survives_down_and_up(prod_stack):
 
 
 def test_a_body_over_the_limit_is_refused_at_the_edge(prod_stack):
-    oversized = "x" * (11 * 1024 * 1024)  # EDGE_MAX_BODY_SIZE is 10 MB
-    assert http("POST", prod_stack.url("/api/auth/login/"), body=oversized, timeout=30).status == 413
+    """As a careful client sends it (Expect: 100-continue): the refusal comes before the body."""
+    connection = HTTPSConnection("localhost", prod_stack.port, context=tls_context(), timeout=30)
+    try:
+        connection.putrequest("POST", "/api/auth/login/")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(11 * 1024 * 1024))  # EDGE_MAX_BODY_BYTES is 10 MiB
+        connection.putheader("Expect", "100-continue")
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 413
+        assert response.read() == b"request body too large"
+    finally:
+        connection.close()
+    assert http("POST", prod_stack.url("/api/auth/login/"), body={"email": "a@b.in", "password": "x"}).status == 401
 
 
 @pytest.fixture
 def behind_a_load_balancer(prod_stack):
-    """The edge in its plain-HTTP mode, believing the host (standing in for a cloud
-    load balancer that terminated TLS) as a proxy."""
+    """The edge in its plain-HTTP mode, and the edge and Django both believing the host
+    (standing in for a cloud load balancer that terminated TLS) as a proxy."""
     networks = prod_stack.inspect("proxy")["NetworkSettings"]["Networks"]
     balancer = next(network["Gateway"] for name, network in networks.items() if name.endswith("_edge"))
-    env = {**prod_stack.env, "EDGE_SITE_ADDRESS": "http://localhost", "EDGE_TRUSTED_PROXIES": f"{balancer}/32"}
-    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "proxy", env=env)
+    env = {
+        **prod_stack.env,
+        "EDGE_SITE_ADDRESS": "http://localhost",
+        "EDGE_TRUSTED_PROXIES": f"{balancer}/32",
+        "TRUSTED_PROXIES": f"docker-networks,{balancer}/32",
+    }
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "backend", "proxy", env=env)
     yield f"http://localhost:{prod_stack.port + 1}"
-    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "proxy")
+    prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", "--wait", "backend", "proxy")
     wait_for(lambda: http("GET", prod_stack.url("/health/ready/")).status == 200, timeout=60, what="HTTPS back")
 
 
