@@ -12,6 +12,8 @@ import math
 import os
 import time
 
+from gunicorn.glogging import Logger
+
 # (Not "import config": Gunicorn would take a module-level "config" for its own setting.)
 from desideliver_backend.config import boolean, integer, networks
 
@@ -70,4 +72,16 @@ access_log_format = (
     '{"remote": "%({x-forwarded-for}i)s", "method": "%(m)s", "path": "%(U)s", '
     '"status": %(s)s, "bytes": %(B)s, "ms": %(M)s, "agent": "%(a)s"}'
 )
+
+
+class ProbeQuietLogger(Logger):
+    """The access log without health probes: the edge's readiness checks alone are a line
+    per replica every second."""
+
+    def access(self, resp, req, environ, request_time):
+        if not req.path.startswith("/health/"):
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = ProbeQuietLogger
 control_socket_disable = True

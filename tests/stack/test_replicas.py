@@ -123,3 +123,34 @@ def test_a_killed_replica_fails_no_request_and_comes_back(prod_stack, scaled):
         )
         wait_for(lambda: healthy(victim), timeout=120, what="the killed replica healthy again")
     assert load.failed == {}, load.outcomes
+
+
+def test_a_replica_failing_its_readiness_check_gets_no_requests_until_it_passes(prod_stack, scaled):
+    # Frozen (paused), a replica still accepts connections in the kernel and answers
+    # none of them: without health checks at the edge a third of the requests would hang.
+    victim, ready_backends = backends(prod_stack)[0], prod_stack.container_id("ready-backends")
+    since = run(["date", "+%s"]).stdout.strip()
+
+    def logged(text: str) -> bool:
+        return text in run(["docker", "logs", "--since", since, ready_backends]).stdout
+
+    def answered(count: int, **headers) -> bool:
+        products = prod_stack.url("/api/products/")
+        return all(http("GET", products, headers=headers, timeout=5).status == 200 for _ in range(count))
+
+    run(["docker", "pause", victim])
+    try:
+        wait_for(lambda: logged("not ready"), timeout=30, what="ready-backends to drop the frozen replica")
+        # The edge takes the new list at its next lookup (each second): three requests in a
+        # row, round robin over three replicas, pass only once the frozen one is out.
+        wait_for(lambda: answered(3), timeout=30, what="the edge to leave the frozen replica out")
+        assert answered(30)
+    finally:
+        run(["docker", "unpause", victim])
+    wait_for(lambda: logged(" ready\n"), timeout=30, what="ready-backends to name the replica again")
+    marker = uuid.uuid4().hex
+    wait_for(
+        lambda: answered(3, **{"User-Agent": marker}) and marker in run(["docker", "logs", victim]).stdout,
+        timeout=30,
+        what="requests reaching the replica again",
+    )
