@@ -30,7 +30,7 @@ def rendered(tmp_path) -> tuple[dict, str]:
 def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
     _, path = rendered(tmp_path)
     loaded = yaml.safe_load(run(["docker", "stack", "config", "-c", path]).stdout)
-    assert set(loaded["services"]) == {"proxy", "backend", "worker", "beat", "db", "redis", "backup"}
+    assert set(loaded["services"]) == {"proxy", "ready-backends", "backend", "worker", "beat", "db", "redis", "backup"}
 
 
 def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):
@@ -55,6 +55,9 @@ def test_hardening_and_writable_paths_survive(tmp_path):
     assert backend["environment"]["SECRET_KEY_FILE"] == "/run/secrets/secret_key"
     assert backend["environment"]["SECRET_KEY"] == ""
     assert stack["services"]["proxy"]["configs"] == [{"source": "caddyfile", "target": "/etc/caddy/Caddyfile"}]
+    ready_backends = stack["services"]["ready-backends"]
+    assert ready_backends["configs"] == [{"source": "ready-backends", "target": "/usr/local/bin/ready_backends.py"}]
+    assert not [v for v in ready_backends["volumes"] if v["type"] == "bind"]  # a bind needs the file on every node
 
 
 def test_updates_are_start_first_with_rollback_and_beat_is_one_stop_first(tmp_path):
@@ -73,4 +76,25 @@ def test_the_script_refuses_secrets_given_as_plain_environment(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         "error: SECRET_KEY_FILE is not set: on Swarm every secret is a file (docs/DEPLOY.md)"
+    )
+
+
+def test_the_script_refuses_a_stack_name_whose_volumes_a_compose_project_owns(tmp_path):
+    # The dev stack is the compose project "desideliver", the stack's default name: a
+    # stack of that name would mount the dev database (another password) and never start.
+    stack, project = "desideliver-render-check", "desideliver-render-check"
+    volume = f"{stack}_postgres-data"
+    run(["docker", "volume", "create", "--label", f"com.docker.compose.project={project}", volume])
+    try:
+        secret = tmp_path / "secret"
+        secret.write_text("a-secret-value-long-enough-for-every-one-of-them-0123456789\n")
+        names = ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")
+        env = clean_env(STACK_NAME=stack, **{f"{name}_FILE": str(secret) for name in names})
+        result = run([str(REPO_DIR / "scripts" / "swarm"), "deploy"], env=env, check=False)
+    finally:
+        run(["docker", "volume", "rm", volume])
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: volume {volume} belongs to the compose project '{project}', not to a Swarm stack:"
+        " set STACK_NAME to another name"
     )
