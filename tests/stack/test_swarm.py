@@ -105,6 +105,9 @@ def swarm(prod_stack, tmp_path_factory):
         EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
         THROTTLE_RATES="login=10000/minute,register=10000/hour,refresh=10000/minute,password_reset=10000/hour",
         GUNICORN_ACCESS_LOG="true",
+        # Migrations of an empty database take seconds; the never-healthy release is
+        # rolled back sooner.
+        BACKEND_START_PERIOD="30s",
         # The scheduled backup service runs as a Swarm service too.
         COMPOSE_PROFILES="backup",
         BACKUP_INTERVAL="5",
