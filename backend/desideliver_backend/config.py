@@ -141,15 +141,25 @@ def redis_url(name: str = "REDIS_URL") -> str:
     return url
 
 
-def _docker_gateway() -> str | None:
-    """The container's default gateway: where traffic to a published port comes from."""
+def _routes() -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, ipaddress.IPv4Address]]:
+    """The container's IPv4 routes (destination, gateway, mask), from /proc/net/route."""
     try:
-        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 2 and fields[1] == "00000000":
-                return str(ipaddress.IPv4Address(int(fields[2], 16).to_bytes(4, "little")))
+        lines = Path("/proc/net/route").read_text().splitlines()[1:]
     except OSError:
-        pass
+        return []
+
+    def address(field: str) -> ipaddress.IPv4Address:
+        return ipaddress.IPv4Address(int(field, 16).to_bytes(4, "little"))
+
+    rows = [line.split() for line in lines]
+    return [(address(row[1]), address(row[2]), address(row[7])) for row in rows if len(row) > 7]
+
+
+def _docker_gateway(routes=None) -> str | None:
+    """The container's default gateway: where traffic to a published port comes from."""
+    for destination, gateway, _ in _routes() if routes is None else routes:
+        if int(destination) == 0:
+            return str(gateway)
     return None
 
 
@@ -157,22 +167,18 @@ def _docker_networks() -> list[str]:
     """The IPv4 networks this container is attached to (its directly connected routes),
     less their gateways: the host, where traffic to a published port comes from, is a
     client like any other. Docker gives a network's gateway its first address."""
+    routes = _routes()
+    gateway = _docker_gateway(routes)
     found = []
-    gateway = _docker_gateway()
-    try:
-        for line in Path("/proc/net/route").read_text().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 7 and fields[2] == "00000000" and fields[7] != "00000000":
-                address = ipaddress.IPv4Address(int(fields[1], 16).to_bytes(4, "little"))
-                mask = ipaddress.IPv4Address(int(fields[7], 16).to_bytes(4, "little"))
-                network = ipaddress.IPv4Network(f"{address}/{mask}", strict=False)
-                peers = [network]
-                for excluded in {network.network_address + 1, gateway and ipaddress.IPv4Address(gateway)}:
-                    if excluded and network.prefixlen < 31 and excluded in network:
-                        peers = [rest for part in peers for rest in _without(part, excluded)]
-                found.extend(str(peer) for peer in ipaddress.collapse_addresses(peers))
-    except OSError:
-        pass
+    for destination, via, mask in routes:
+        if int(via) != 0 or int(mask) == 0:
+            continue  # not a directly connected network
+        network = ipaddress.IPv4Network(f"{destination}/{mask}", strict=False)
+        peers = [network]
+        for excluded in {network.network_address + 1, gateway and ipaddress.IPv4Address(gateway)}:
+            if excluded and network.prefixlen < 31 and excluded in network:
+                peers = [rest for part in peers for rest in _without(part, excluded)]
+        found.extend(str(peer) for peer in ipaddress.collapse_addresses(peers))
     return found
 
 
