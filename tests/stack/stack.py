@@ -185,6 +185,12 @@ def http(
         return Response(error.code, dict(error.headers), error.read())
 
 
+def container_healthy(container: str) -> bool:
+    """The container's health check passes (by id or name, of any project or Swarm task)."""
+    state = run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container], check=False)
+    return state.stdout.strip() == "healthy"
+
+
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
     deadline = time.monotonic() + timeout
     last = None

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from tests.stack.load import steady_load
-from tests.stack.stack import REPO_DIR, http, run, wait_for
+from tests.stack.stack import REPO_DIR, container_healthy, http, run, wait_for
 
 REPLICAS = 3
 
@@ -23,11 +23,6 @@ def backends(stack) -> list[str]:
 
 def image_of(container: str) -> str:
     return run(["docker", "inspect", "-f", "{{.Image}}", container]).stdout.strip()
-
-
-def healthy(container: str) -> bool:
-    state = run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container], check=False)
-    return state.stdout.strip() == "healthy"
 
 
 def derived_image(stack, tag: str, *dockerfile_lines: str) -> str:
@@ -100,13 +95,13 @@ def test_a_deploy_that_never_gets_ready_stops_and_the_old_replicas_keep_serving(
     assert "the old replicas are still serving" in result.stderr
     assert load.failed == {}, load.outcomes
     assert sorted(backends(prod_stack)) == before
-    assert all(healthy(container) for container in before)
+    assert all(container_healthy(container) for container in before)
 
 
 def test_a_restart_of_every_replica_fails_no_request(prod_stack, scaled):
     with steady_load(prod_stack.port) as load:
         prod_stack.compose("restart", "backend", env=scaled)
-        wait_for(lambda: all(healthy(c) for c in backends(prod_stack)), timeout=120, what="replicas healthy")
+        wait_for(lambda: all(container_healthy(c) for c in backends(prod_stack)), timeout=120, what="replicas healthy")
     assert load.failed == {}, load.outcomes
 
 
@@ -121,7 +116,7 @@ def test_a_killed_replica_fails_no_request_and_comes_back(prod_stack, scaled):
             timeout=60,
             what="the restart",
         )
-        wait_for(lambda: healthy(victim), timeout=120, what="the killed replica healthy again")
+        wait_for(lambda: container_healthy(victim), timeout=120, what="the killed replica healthy again")
     assert load.failed == {}, load.outcomes
 
 

@@ -20,6 +20,7 @@ from tests.stack.load import steady_load
 from tests.stack.stack import (
     EDGE_ROOT_CA,
     clean_env,
+    container_healthy,
     http,
     place_order,
     register_and_login,
@@ -55,11 +56,6 @@ def stack_containers() -> list[str]:
     return found.stdout.split()
 
 
-def healthy(container: str) -> bool:
-    state = run(["docker", "inspect", "-f", "{{.State.Health.Status}}", container], check=False)
-    return state.stdout.strip() == "healthy"
-
-
 def service_image(service: str) -> str:
     spec = json.loads(run(["docker", "service", "inspect", f"{STACK}_{service}"]).stdout)[0]
     return spec["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
@@ -67,7 +63,7 @@ def service_image(service: str) -> str:
 
 def converged(service: str, replicas: int) -> bool:
     running = containers(service)
-    return len(running) == replicas and all(healthy(container) for container in running)
+    return len(running) == replicas and all(container_healthy(container) for container in running)
 
 
 class Swarm:
@@ -91,6 +87,8 @@ class Swarm:
 def swarm(prod_stack, tmp_path_factory):
     """The stack deployed on this engine's Swarm, with the production image the suite built."""
     joined = swarm_state() != "active"
+    # Joining makes the docker_gwbridge network, which leaving keeps: it goes too.
+    had_gwbridge = bool(run(["docker", "network", "ls", "-q", "--filter", "name=^docker_gwbridge$"]).stdout.strip())
     if joined:
         run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"])
     node = run(["docker", "info", "--format", "{{.Swarm.NodeID}}"]).stdout.strip()
@@ -133,6 +131,8 @@ def swarm(prod_stack, tmp_path_factory):
             run(["docker", "volume", "rm", volume], check=False)
         if joined:
             run(["docker", "swarm", "leave", "--force"])
+            if not had_gwbridge:
+                run(["docker", "network", "rm", "docker_gwbridge"], check=False)
         else:
             run(
                 [
