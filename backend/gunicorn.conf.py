@@ -39,7 +39,9 @@ bind = f"0.0.0.0:{integer('PORT', 8000, minimum=1)}"
 # WEB_CONCURRENCY=0 (or unset) means: one worker per usable CPU.
 workers = integer("WEB_CONCURRENCY", 0) or _cpu_limit()
 # Threads let one worker overlap database and Redis waits and keep client connections alive.
-worker_class = "gthread"
+# gthread, except that a connection which has sent nothing yet waits in the worker's
+# poller rather than in a thread (desideliver_backend/gunicorn_worker.py).
+worker_class = "desideliver_backend.gunicorn_worker.ThreadWorker"
 threads = integer("GUNICORN_THREADS", 4, minimum=1)
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
 # connections evenly; with one shared socket, whichever worker woke first took

@@ -56,6 +56,24 @@ def test_gunicorn_is_pid_1s_direct_child_with_a_listening_worker_per_cpu(prod_st
     assert "gunicorn" in cmdline, f"PID 1 is {cmdline!r}, so SIGTERM would not reach Gunicorn"
 
 
+def test_connections_that_send_nothing_do_not_hold_up_requests(prod_stack):
+    """A proxy's spare connections, preconnects and TCP checks open a connection and
+    wait: twice as many as the backend has threads, then a request answered at once."""
+    threads = int(prod_stack.exec("backend", "sh", "-c", "echo ${GUNICORN_THREADS:-4}").stdout)
+    silent = 2 * threads * len(prod_stack.gunicorn_workers())
+    script = f"""
+import socket, time, urllib.request
+silent = [socket.create_connection(("127.0.0.1", 8000)) for _ in range({silent})]
+start = time.monotonic()
+request = urllib.request.Request("http://127.0.0.1:8000/health/live/", headers={{"Host": "localhost"}})
+urllib.request.urlopen(request, timeout=10).read()
+print(round(time.monotonic() - start, 2))
+"""
+    seconds = float(prod_stack.exec("backend", "python", "-c", script).stdout)
+    # gthread as released: each silent connection takes a thread for 5 s.
+    assert seconds < 1, f"answered after {seconds} s with {silent} silent connections open"
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "complaint"),
     [

@@ -1,0 +1,68 @@
+"""Gunicorn's gthread worker, minus a stall on connections that send nothing yet.
+
+Gunicorn 27's gthread worker hands every accepted connection to a pool thread,
+which waits up to 5 s for the request's first bytes before parking it. A client
+that connects and waits (a proxy's spare upstream connection, a browser's
+preconnect, a load balancer's TCP check) holds a thread for those 5 s; as many
+such connections as threads stop the worker, health checks included (measured:
+4 idle connections delayed the next request by 5.0 s; gunicorn PR #3635 proposes
+the same change upstream). This worker parks a connection without data in its
+main poller, as gthread already does after those 5 s: a pool thread only ever
+gets a connection with bytes to read, and one that stays silent is closed after
+``keepalive`` seconds.
+"""
+
+import errno
+import selectors
+import socket
+import time
+from functools import partial
+
+import gunicorn
+from gunicorn.workers import gthread
+
+
+class ThreadWorker(gthread.ThreadWorker):
+    def accept(self, listener):
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = gthread.TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # leaves it non-blocking
+        if _has_bytes(client_sock):
+            conn.data_ready = True
+            self.enqueue_req(conn)
+            return
+        # Same bookkeeping as gthread's own deferral: pending_conns stays ordered by
+        # timeout, murder_pending() closes what never speaks.
+        conn.timeout = time.monotonic() + self.cfg.keepalive
+        self.pending_conns.append(conn)
+        self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
+
+
+def _has_bytes(sock: socket.socket) -> bool:
+    """Whether reading would not block: a request's first bytes, or the peer's close."""
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # reset: the thread sees the error and closes it
+    return True
+
+
+# The worker relies on these parts of gthread; a Gunicorn upgrade that drops one
+# should stop start-up here, not quietly bring the stall back.
+_missing = [
+    name
+    for name in ("enqueue_req", "on_pending_socket_readable", "murder_pending")
+    if not hasattr(gthread.ThreadWorker, name)
+]
+if _missing:
+    raise ImportError(
+        f"Gunicorn {gunicorn.__version__}'s gthread worker has no {', '.join(_missing)}: "
+        "update desideliver_backend/gunicorn_worker.py"
+    )
