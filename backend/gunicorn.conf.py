@@ -54,7 +54,11 @@ reuse_port = True
 preload_app = True
 timeout = integer("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 20  # on SIGTERM, finish in-flight requests for up to 20 s
-keepalive = 5
+# Gunicorn always sits behind a proxy here (Caddy, an ingress, a cloud load balancer),
+# which keeps idle upstream connections for 60 s. Gunicorn must hold them longer: if
+# it closes one first, a request the proxy sends on it that moment fails, and a POST
+# is not retried. A connection that has not sent a byte is closed after this too.
+keepalive = integer("GUNICORN_KEEPALIVE", 75, minimum=1)
 # Recycling workers guards against slow leaks; too often, and every recycle drops
 # the worker's keep-alive connections and costs a cold worker under load (at full
 # load on 2 CPUs, 20,000 meant a recycle every ten seconds or so).

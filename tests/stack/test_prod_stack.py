@@ -79,6 +79,7 @@ print(round(time.monotonic() - start, 2))
     [
         ("WEB_CONCURRENCY", "four", "WEB_CONCURRENCY must be a whole number, got 'four'"),
         ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be at least 1, got 0"),
+        ("GUNICORN_KEEPALIVE", "0", "GUNICORN_KEEPALIVE must be at least 1, got 0"),
         ("GUNICORN_ACCESS_LOG", "sometimes", "GUNICORN_ACCESS_LOG must be true or false, got 'sometimes'"),
     ],
 )
