@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import Stack, edge_env, http, register_and_login, run
+from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_login, run
 
 DEV_PORT = 18000
 PROD_PORT = 18100  # HTTPS at the edge; plain HTTP on the next port
@@ -53,19 +53,9 @@ def _start(stack: Stack, ports: dict[str, int]) -> None:
 
 @pytest.fixture(scope="session")
 def dev_stack():
-    ports = {
-        "BACKEND_PORT": DEV_PORT,
-        "DB_PORT_HOST": DEV_PORT + 1,
-        "REDIS_PORT_HOST": DEV_PORT + 2,
-        "MAIL_WEB_PORT": DEV_PORT + 3,
-    }
-    stack = Stack(
-        "desideliver-stacktest",
-        "docker-compose.yml",
-        DEV_PORT,
-        {name: str(port) for name, port in ports.items() if name != "BACKEND_PORT"},
-    )
-    _start(stack, ports)
+    ports = dev_ports(DEV_PORT)
+    stack = Stack("desideliver-stacktest", "docker-compose.yml", DEV_PORT, ports)
+    _start(stack, {name: int(port) for name, port in ports.items()})
     yield stack
     stack.down("--volumes")
 

@@ -23,6 +23,13 @@ def edge_env(https_port: int) -> dict[str, str]:
     return {"EDGE_BIND": "127.0.0.1", "EDGE_HTTPS_PORT": str(https_port), "EDGE_HTTP_PORT": str(https_port + 1)}
 
 
+def dev_ports(first: int) -> dict[str, str]:
+    """A development stack's published ports, four in a row from ``first``: the API,
+    PostgreSQL, Redis and the mail catcher's web UI."""
+    names = ("BACKEND_PORT", "DB_PORT_HOST", "REDIS_PORT_HOST", "MAIL_WEB_PORT")
+    return {name: str(first + offset) for offset, name in enumerate(names)}
+
+
 def clean_env(**variables: str) -> dict:
     """Only what docker needs to run (PATH, HOME for its CLI plugins, DOCKER_*), plus ``variables``."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"} or k.startswith("DOCKER_")}

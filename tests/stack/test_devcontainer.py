@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, Stack, http, run
+from tests.stack.stack import REPO_DIR, Stack, dev_ports, http, run
 
 PORT = 18200
 PROJECT = "desideliver-stacktest-devcontainer"
@@ -22,13 +22,7 @@ def _cli() -> str:
 
 @pytest.fixture(scope="module")
 def devcontainer():
-    env = {
-        "COMPOSE_PROJECT_NAME": PROJECT,
-        "BACKEND_PORT": str(PORT),
-        "DB_PORT_HOST": str(PORT + 1),
-        "REDIS_PORT_HOST": str(PORT + 2),
-        "MAIL_WEB_PORT": str(PORT + 3),
-    }
+    env = {"COMPOSE_PROJECT_NAME": PROJECT, **dev_ports(PORT)}
     stack = Stack(PROJECT, "docker-compose.yml", PORT, env)
     stack.down("--volumes")
     cli_env = {k: v for k, v in stack.env.items() if k != "DOCKER_BUILDKIT"}  # its UID step needs buildx with =1

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.stack.checkout import chown_tree, copy_checkout
-from tests.stack.stack import REPO_DIR, Stack, http, run
+from tests.stack.stack import REPO_DIR, Stack, dev_ports, http, run
 
 PORT = 18310
 
@@ -17,13 +17,7 @@ def test_the_dev_stack_writes_as_the_checkouts_owner(tmp_path, owner):
     checkout = copy_checkout(tmp_path / "checkout")
     chown_tree(checkout, owner, owner)
     project = f"desideliver-stacktest-owner-{owner}"
-    env = {
-        "BACKEND_PORT": str(PORT),
-        "DB_PORT_HOST": str(PORT + 1),
-        "REDIS_PORT_HOST": str(PORT + 2),
-        "MAIL_WEB_PORT": str(PORT + 3),
-    }
-    stack = Stack(project, str(checkout / "docker-compose.yml"), PORT, env)
+    stack = Stack(project, str(checkout / "docker-compose.yml"), PORT, dev_ports(PORT))
     stack.down("--volumes")
     try:
         stack.up("--build")  # plain `docker compose up`: no APP_UID, no scripts/dev
