@@ -1,0 +1,220 @@
+"""The production stack: Gunicorn, the edge and rolling deploys, email under a slow SMTP server."""
+
+import json
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+from tests.stack.slow_smtp import SlowSmtp
+
+from .common import HTTPS, PROD_ENV, REPO, compose, get, post, report, sh
+from .measure import cpu_seconds, fmt_wrk, wrk
+
+PROD_PROJECT, GUNICORN_PORT, EDGE_PORT = "desideliver-bench-prod", 19100, 19101
+
+
+def prod_compose(*args: str, env: dict | None = None, check: bool = True, direct: bool = False):
+    """The bench's production stack; ``direct`` also publishes one backend's port (19100),
+    so Gunicorn can be measured without the edge."""
+    files = []
+    if direct:
+        override = Path(tempfile.mkdtemp()) / "direct.yml"
+        override.write_text(f'services:\n  backend:\n    ports: ["127.0.0.1:{GUNICORN_PORT}:8000"]\n')
+        files = ["-f", str(override)]
+    return compose(PROD_PROJECT, "docker-compose.prod.yml", *files, *args, env={**PROD_ENV, **(env or {})}, check=check)
+
+
+def prod_stack_up(direct: bool = True) -> None:
+    prod_compose("down", "-v", check=False)
+    prod_compose("up", "-d", "--build", "--wait", direct=direct)
+    prod_compose("exec", "-T", "backend", "python", "manage.py", "seed_demo", "--allow-production")
+    prod_compose(
+        "exec",
+        "-T",
+        "db",
+        "sh",
+        "-c",
+        'psql -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "UPDATE products_product SET stock = 10000000"',
+    )
+
+
+def order_flow(base: str, users: int, seconds: float) -> dict:
+    accounts = []
+    for i in range(users):
+        email = f"bench-{uuid.uuid4().hex[:8]}-{i}@example.in"
+        post(f"{base}/api/auth/register/", {"email": email, "password": "bench-password-42"})
+        token = post(f"{base}/api/auth/login/", {"email": email, "password": "bench-password-42"})[1]["access"]
+        address = post(
+            f"{base}/api/auth/me/addresses/",
+            {"line1": "1 Bench Rd", "city": "Pune", "state": "MH", "pin_code": "411001"},
+            token,
+        )[1]["id"]
+        accounts.append((token, address))
+    product = json.loads(urllib.request.urlopen(urllib.request.Request(f"{base}/api/products/", headers=HTTPS)).read())[
+        "results"
+    ][0]["id"]
+    flows, errors, latencies = [0], [0], []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def shopper(token: str, address: int) -> None:
+        while time.monotonic() < deadline:
+            start = time.monotonic()
+            added = post(f"{base}/api/cart/add/", {"product": product, "quantity": 1}, token)[0]
+            ordered = post(f"{base}/api/orders/create/", {"address": address}, token)[0]
+            with lock:
+                if (added, ordered) == (201, 201):
+                    flows[0] += 1
+                    latencies.append((time.monotonic() - start) * 1000)
+                else:
+                    errors[0] += 1
+
+    threads = [threading.Thread(target=shopper, args=account) for account in accounts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    return {
+        "flows": flows[0] / seconds,
+        "errors": errors[0],
+        "p50": latencies[len(latencies) // 2] if latencies else 0,
+        "p99": latencies[int(len(latencies) * 0.99)] if latencies else 0,
+    }
+
+
+def section_gunicorn(args) -> None:
+    prod_stack_up(direct=True)
+    base, seconds = f"http://127.0.0.1:{GUNICORN_PORT}", 5 if args.quick else 15
+    live = wrk(f"{base}/health/live/", seconds)
+    report(
+        "Gunicorn /health/live/ (the ceiling)",
+        fmt_wrk(live),
+        "",
+        ">= 1178 req/s",
+        f"wrk -t2 -c100 -d{seconds}s, production config, 2 CPUs",
+        peer="589 req/s",
+    )
+    get(f"{base}/api/products/", HTTPS)
+    cached = wrk(f"{base}/api/products/", seconds)
+    report(
+        "GET /api/products/ from Redis",
+        fmt_wrk(cached),
+        f"{cached['rps'] / live['rps']:.2f}x of /health/live/",
+        ">= 0.5x, p99 < 100 ms, 0 errors",
+        "same wrk run settings",
+    )
+    miss = wrk(
+        f"{base}/api/products/",
+        seconds,
+        script='request = function() return wrk.format(nil, "/api/products/?r=" .. math.random(1, 1e9)) end',
+    )
+    report(
+        "GET /api/products/, cache missed",
+        fmt_wrk(miss),
+        f"{miss['rps'] / cached['rps']:.2f}x of cached",
+        "",
+        "a random query string makes every request a miss",
+    )
+    flow = order_flow(base, users=20 if args.quick else 100, seconds=seconds)
+    report(
+        "add to cart + create order",
+        f"{flow['flows']:.0f} flows/s, p50 {flow['p50']:.0f} ms, p99 {flow['p99']:.0f} ms, {flow['errors']} errors",
+        "",
+        "0 errors",
+        f"{20 if args.quick else 100} users in parallel, {seconds} s",
+    )
+
+
+def section_edge(args) -> None:
+    """What the edge costs (through Caddy vs straight to Gunicorn, same run), then a
+    rolling deploy of three replicas under load."""
+    prod_stack_up(direct=True)
+    seconds = 5 if args.quick else 15
+    get(f"http://127.0.0.1:{GUNICORN_PORT}/api/products/", HTTPS)
+    edge, backend = (prod_compose("ps", "-q", service).stdout.strip() for service in ("proxy", "backend"))
+    straight = wrk(f"http://127.0.0.1:{GUNICORN_PORT}/api/products/", seconds)
+    before = {container: cpu_seconds(container) for container in (edge, backend)}
+    through = wrk(f"https://localhost:{EDGE_PORT}/api/products/", seconds)
+    per_request = {c: (cpu_seconds(c) - before[c]) / through["requests"] * 1e6 for c in (edge, backend)}
+    report(
+        "GET /api/products/ through the edge (Caddy, HTTPS)",
+        fmt_wrk(through),
+        f"{through['rps'] / straight['rps']:.2f}x of straight to Gunicorn ({fmt_wrk(straight)})",
+        ">= 0.85x",
+        f"wrk -t2 -c100 -d{seconds}s each, one replica, 2 CPUs shared by wrk, Caddy and Gunicorn",
+    )
+    # On shared CPUs whatever the edge spends comes out of Gunicorn's share: this is why.
+    report(
+        "CPU per request through the edge",
+        f"Caddy {per_request[edge]:.0f} us",
+        f"Gunicorn {per_request[backend]:.0f} us ({per_request[edge] / per_request[backend]:.2f}x)",
+        "",
+        "cgroup CPU time of each container over the run through the edge, divided by its requests",
+    )
+    prod_compose("up", "-d", "--wait", "--scale", "backend=3", "backend")
+    sh(
+        "docker",
+        "build",
+        "-q",
+        "-t",
+        "desideliver-backend:bench-next",
+        "-",
+        input=(f"FROM {PROD_ENV['BACKEND_IMAGE']}\nLABEL release=next\n"),
+    )
+    load_seconds = 40 if args.quick else 90
+    load: dict = {}
+    edge_list = f"https://localhost:{EDGE_PORT}/api/products/"
+    # A request held up to 30 s (the edge retrying elsewhere) is slow, not failed: wrk's 2 s would count it.
+    loader = threading.Thread(target=lambda: load.update(wrk(edge_list, load_seconds, connections=20, timeout=30)))
+    loader.start()
+    start = time.monotonic()
+    sh(
+        str(REPO / "scripts" / "deploy"),
+        env={**PROD_ENV, "COMPOSE_PROJECT_NAME": PROD_PROJECT, "BACKEND_IMAGE": "desideliver-backend:bench-next"},
+    )
+    duration = time.monotonic() - start
+    loader.join()
+    report(
+        "rolling deploy, 3 replicas",
+        f"{duration:.1f} s, {load['errors']} failed of {load['requests']} requests {load['breakdown']}, "
+        f"slowest {load['max'] / 1000:.1f} s",
+        "",
+        "0 failed",
+        f"scripts/deploy during wrk -c20 -d{load_seconds}s through the edge",
+    )
+
+
+def section_email(args) -> None:
+    """Order creation while the worker sends to a normal SMTP server, then to one that
+    takes 5 s per message: the request must not wait on SMTP."""
+    prod_stack_up(direct=True)
+    seconds, users = (5, 5) if args.quick else (15, 10)
+    worker = prod_compose("ps", "-q", "worker").stdout.strip()
+    networks = json.loads(sh("docker", "inspect", worker).stdout)[0]["NetworkSettings"]["Networks"]
+    gateway = next(network["Gateway"] for name, network in networks.items() if name.endswith("_edge"))
+    with SlowSmtp() as smtp:
+        smtp_env = {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": gateway,
+            "EMAIL_PORT": str(smtp.port),
+            "EMAIL_USE_TLS": "false",
+            "SENDGRID_API_KEY": "SG.bench-key-not-a-real-one-0000",
+        }
+        prod_compose("up", "-d", "--no-deps", "--force-recreate", "--wait", "worker", env=smtp_env)
+        base = f"http://127.0.0.1:{GUNICORN_PORT}"
+        normal = order_flow(base, users=users, seconds=seconds)
+        smtp.delay = 5
+        slow = order_flow(base, users=users, seconds=seconds)
+        sent = smtp.received
+    report(
+        "add to cart + create order, SMTP at 5 s a message",
+        f"p50 {slow['p50']:.0f} ms, p99 {slow['p99']:.0f} ms, {slow['errors']} errors",
+        f"{slow['p50'] / normal['p50']:.2f}x of a prompt SMTP server (p50 {normal['p50']:.0f} ms)",
+        "<= 1.1x",
+        f"{users} users, {seconds} s each; the worker sent {sent} emails meanwhile",
+    )
