@@ -225,21 +225,22 @@ def test_an_update_under_load_fails_no_request(deployed):
     with steady_load(PORT) as load:
         deployed.script("update", image)
     assert load.failed == {}, load.outcomes
-    assert service_image("backend") == image
+    assert [service_image(service) for service in ("backend", "worker", "beat")] == [image] * 3
     assert {run(["docker", "inspect", "-f", "{{.Config.Image}}", c]).stdout.strip() for c in containers("backend")} == {
         image
     }
 
 
 def test_an_image_that_never_gets_healthy_is_rolled_back_by_swarm(deployed):
-    before = service_image("backend")
+    before = [service_image(service) for service in ("backend", "worker", "beat")]
     hangs = derived_image("desideliver-stacktest/backend:swarm-hangs", 'ENTRYPOINT ["sleep", "infinity"]')
     with steady_load(PORT) as load:
         result = deployed.script("update", hangs, check=False)
     assert result.returncode != 0
     assert "rolled it back" in result.stderr
     assert load.failed == {}, load.outcomes
-    assert service_image("backend") == before
+    # The worker and beat were not touched: the backend goes first.
+    assert [service_image(service) for service in ("backend", "worker", "beat")] == before
     wait_for(lambda: converged("backend", 3), timeout=180, what="three healthy tasks on the old image")
 
 
