@@ -9,7 +9,7 @@ such connections as threads stop the worker, health checks included (measured:
 the same change upstream). This worker parks a connection without data in its
 main poller, as gthread already does after those 5 s: a pool thread only ever
 gets a connection with bytes to read, and one that stays silent is closed after
-``keepalive`` seconds.
+``keepalive`` seconds, or within a moment when the worker stops.
 """
 
 import errno
@@ -42,6 +42,14 @@ class ThreadWorker(gthread.ThreadWorker):
         self.pending_conns.append(conn)
         self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
 
+    def _cap_keepalive(self, deadline):
+        # A stopping worker closes its idle kept-alive connections within a short linger;
+        # gthread does not do the same for connections still waiting for a first request,
+        # so one silent connection kept the worker for the whole graceful timeout.
+        super()._cap_keepalive(deadline)
+        for conn in self.pending_conns:
+            conn.timeout = min(conn.timeout, deadline)
+
 
 def _has_bytes(sock: socket.socket) -> bool:
     """Whether reading would not block: a request's first bytes, or the peer's close."""
@@ -58,7 +66,7 @@ def _has_bytes(sock: socket.socket) -> bool:
 # should stop start-up here, not quietly bring the stall back.
 _missing = [
     name
-    for name in ("enqueue_req", "on_pending_socket_readable", "murder_pending")
+    for name in ("enqueue_req", "on_pending_socket_readable", "murder_pending", "_cap_keepalive")
     if not hasattr(gthread.ThreadWorker, name)
 ]
 if _missing:

@@ -3,12 +3,13 @@
 import json
 import math
 import re
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.stack.stack import http, run
+from tests.stack.stack import http, run, wait_for
 
 
 def test_it_serves_with_debug_off(prod_stack):
@@ -168,6 +169,25 @@ def test_sigterm_stops_gunicorn_gracefully(prod_stack):
     prod_stack.compose("start", "backend")
     prod_stack.up()
     assert http("GET", prod_stack.url("/health/ready/")).status == 200
+
+
+def test_a_stopping_backend_does_not_wait_on_a_silent_connection(prod_stack):
+    """A connection that never sent a request (the edge's spare one) is closed at once
+    on SIGTERM, like idle kept-alive ones, not held for the 20 s graceful timeout."""
+    holder = "import socket, time; s = socket.create_connection(('127.0.0.1', 8000)); time.sleep(600)"
+    prod_stack.compose("exec", "-d", "backend", "python", "-c", holder)
+
+    def established_to_gunicorn() -> int:
+        rows = prod_stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
+        return sum(1 for row in rows if row.split()[1].endswith(":1F40") and row.split()[3] == "01")
+
+    wait_for(lambda: established_to_gunicorn() >= 1, timeout=10, what="the silent connection accepted")
+    start = time.monotonic()
+    prod_stack.compose("stop", "--timeout", "30", "backend")
+    stopped_after = time.monotonic() - start
+    prod_stack.compose("start", "backend")
+    prod_stack.up()
+    assert stopped_after < 10, f"stopping took {stopped_after:.1f} s"
 
 
 def test_the_image_holds_code_and_templates_only(prod_stack):
