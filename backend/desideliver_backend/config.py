@@ -155,19 +155,18 @@ def _routes() -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, ipaddr
     return [(address(row[1]), address(row[2]), address(row[7])) for row in rows if len(row) > 7]
 
 
-def _docker_gateway(routes=None) -> str | None:
+def _docker_gateway(routes) -> str | None:
     """The container's default gateway: where traffic to a published port comes from."""
-    for destination, gateway, _ in _routes() if routes is None else routes:
+    for destination, gateway, _ in routes:
         if int(destination) == 0:
             return str(gateway)
     return None
 
 
-def _docker_networks() -> list[str]:
+def _docker_networks(routes) -> list[str]:
     """The IPv4 networks this container is attached to (its directly connected routes),
     less their gateways: the host, where traffic to a published port comes from, is a
     client like any other. Docker gives a network's gateway its first address."""
-    routes = _routes()
     gateway = _docker_gateway(routes)
     found = []
     for destination, via, mask in routes:
@@ -194,14 +193,17 @@ def networks(name: str, default: str = "") -> list[str]:
     ``docker-networks`` for the other addresses of the networks it is attached to
     (where a proxy container on the same compose network connects from)."""
     found = []
-    for item in string_list(name, [item for item in default.split(",") if item]):
+    items = string_list(name, [item for item in default.split(",") if item])
+    # Read once, and only when a Docker word asks for them.
+    routes = _routes() if {"docker-gateway", "docker-networks"} & set(items) else []
+    for item in items:
         if item == "docker-gateway":
-            gateway = _docker_gateway()
+            gateway = _docker_gateway(routes)
             if gateway:
                 found.append(f"{gateway}/32")
             continue
         if item == "docker-networks":
-            found.extend(_docker_networks())
+            found.extend(_docker_networks(routes))
             continue
         try:
             found.append(str(ipaddress.ip_network(item, strict=False)))
