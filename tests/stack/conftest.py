@@ -43,9 +43,9 @@ def docker_engine():
     return result.stdout.strip()
 
 
-def _start(stack: Stack, ports: dict[str, int]) -> None:
+def _start(stack: Stack, ports: dict[str, str]) -> None:
     stack.down("--volumes")
-    taken = [f"{name}={port}" for name, port in ports.items() if not _port_free(port)]
+    taken = [f"{name}={port}" for name, port in ports.items() if not _port_free(int(port))]
     if taken:
         pytest.fail(f"host ports needed by the stack suite are taken: {', '.join(taken)}", pytrace=False)
     stack.up("--build")
@@ -55,7 +55,7 @@ def _start(stack: Stack, ports: dict[str, int]) -> None:
 def dev_stack():
     ports = dev_ports(DEV_PORT)
     stack = Stack("desideliver-stacktest", "docker-compose.yml", DEV_PORT, ports)
-    _start(stack, {name: int(port) for name, port in ports.items()})
+    _start(stack, ports)
     yield stack
     stack.down("--volumes")
 
@@ -64,7 +64,7 @@ def dev_stack():
 def prod_stack():
     env = {**PROD_SECRETS, **edge_env(PROD_PORT)}
     stack = Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, env, scheme="https")
-    _start(stack, {name: int(port) for name, port in env.items() if name.endswith("_PORT")})
+    _start(stack, {name: port for name, port in env.items() if name.endswith("_PORT")})
     stack.trust_edge()
     stack.wait_ready()
     yield stack
