@@ -45,13 +45,18 @@ def test_static_files_are_hashed_and_cached_for_long(prod_stack):
     assert response.headers.get("Content-Encoding") == "gzip"
 
 
+def gunicorn_sockets(stack, state: str) -> int:
+    """The backend's TCP sockets on Gunicorn's port 8000 (0x1F40) in a /proc/net/tcp
+    state: 0A listening, 01 established (the server's side of a connection)."""
+    rows = stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1].endswith(":1F40") and row.split()[3] == state)
+
+
 def test_gunicorn_is_pid_1s_direct_child_with_a_listening_worker_per_cpu(prod_stack):
     cpus = math.ceil(float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9)
     # One master plus one worker per CPU the container may use, each worker with its own socket.
     assert len(prod_stack.gunicorn_workers()) == cpus
-    sockets = prod_stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
-    listening = [row for row in sockets if row.split()[1].endswith(":1F40") and row.split()[3] == "0A"]
-    assert len(listening) == cpus, sockets
+    assert gunicorn_sockets(prod_stack, "0A") == cpus
     assert prod_stack.exec("backend", "cat", "/proc/sys/net/ipv4/tcp_migrate_req").stdout.strip() == "1"
     cmdline = prod_stack.exec("backend", "cat", "/proc/1/cmdline").stdout.replace("\0", " ")
     assert "gunicorn" in cmdline, f"PID 1 is {cmdline!r}, so SIGTERM would not reach Gunicorn"
@@ -176,12 +181,7 @@ def test_a_stopping_backend_does_not_wait_on_a_silent_connection(prod_stack):
     on SIGTERM, like idle kept-alive ones, not held for the 20 s graceful timeout."""
     holder = "import socket, time; s = socket.create_connection(('127.0.0.1', 8000)); time.sleep(600)"
     prod_stack.compose("exec", "-d", "backend", "python", "-c", holder)
-
-    def established_to_gunicorn() -> int:
-        rows = prod_stack.exec("backend", "cat", "/proc/net/tcp").stdout.splitlines()[1:]
-        return sum(1 for row in rows if row.split()[1].endswith(":1F40") and row.split()[3] == "01")
-
-    wait_for(lambda: established_to_gunicorn() >= 1, timeout=10, what="the silent connection accepted")
+    wait_for(lambda: gunicorn_sockets(prod_stack, "01") >= 1, timeout=10, what="the silent connection accepted")
     start = time.monotonic()
     prod_stack.compose("stop", "--timeout", "30", "backend")
     stopped_after = time.monotonic() - start
