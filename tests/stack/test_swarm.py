@@ -63,6 +63,11 @@ def service_image(service: str) -> str:
     return spec["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
 
 
+def app_images() -> list[str]:
+    """The images of the backend, worker and beat services (what scripts/swarm update rolls)."""
+    return [service_image(service) for service in ("backend", "worker", "beat")]
+
+
 def converged(service: str, replicas: int) -> bool:
     running = containers(service)
     return len(running) == replicas and all(container_healthy(container) for container in running)
@@ -248,14 +253,14 @@ def test_an_update_under_load_fails_no_request(deployed):
     with steady_load(PORT) as load:
         deployed.script("update", image)
     assert load.failed == {}, load.outcomes
-    assert [service_image(service) for service in ("backend", "worker", "beat")] == [image] * 3
+    assert app_images() == [image] * 3
     assert {run(["docker", "inspect", "-f", "{{.Config.Image}}", c]).stdout.strip() for c in containers("backend")} == {
         image
     }
 
 
 def test_an_image_that_never_gets_healthy_is_rolled_back_by_swarm(deployed):
-    before = [service_image(service) for service in ("backend", "worker", "beat")]
+    before = app_images()
     hangs = derived_image("desideliver-stacktest/backend:swarm-hangs", 'ENTRYPOINT ["sleep", "infinity"]')
     with steady_load(PORT) as load:
         result = deployed.script("update", hangs, check=False)
@@ -263,7 +268,7 @@ def test_an_image_that_never_gets_healthy_is_rolled_back_by_swarm(deployed):
     assert "rolled it back" in result.stderr
     assert load.failed == {}, load.outcomes
     # The worker and beat were not touched: the backend goes first.
-    assert [service_image(service) for service in ("backend", "worker", "beat")] == before
+    assert app_images() == before
     wait_for(lambda: converged("backend", 3), timeout=180, what="three healthy tasks on the old image")
 
 
