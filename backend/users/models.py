@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -7,13 +9,24 @@ phone_validator = RegexValidator(r"^\+?[0-9]{10,15}$", "Enter a phone number of 
 pin_code_validator = RegexValidator(r"^[1-9][0-9]{5}$", "Enter a 6-digit PIN code.")
 
 
+def canonical_email(address: str) -> str:
+    """The one form of an address used to store it, look it up and key its throttles.
+
+    NFKC folds compatibility characters (U+017F long s becomes ``s``), then lower().
+    Lookups compare this form exactly, so they use the unique index, and no spelling
+    the database would fold (its UPPER() maps U+0131 dotless i to ``I``) reaches an
+    account by another name.
+    """
+    return unicodedata.normalize("NFKC", address.strip()).lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=canonical_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -28,7 +41,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        return self.get(email=canonical_email(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -40,6 +53,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin and manage the catalogue.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Tokens issued before this moment are refused (users.authentication).
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -52,6 +67,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def save(self, *args, **kwargs):
+        # Django keeps the raw password in _password from set_password() until the save;
+        # a hasher upgrade at login clears it first, so only a real change counts here.
+        if self._password is not None:
+            self.password_changed_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "password" in update_fields:
+                kwargs["update_fields"] = {*update_fields, "password_changed_at"}
+        super().save(*args, **kwargs)
+
+    def issued_before_password_change(self, issued_at: int | None) -> bool:
+        """Whether a token issued at ``issued_at`` (epoch seconds) predates the last password change."""
+        if self.password_changed_at is None or issued_at is None:
+            return False
+        return issued_at < int(self.password_changed_at.timestamp())
 
 
 class Address(models.Model):

@@ -1,7 +1,22 @@
 from django.contrib.auth import password_validation
+from django.db import transaction
 from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
 
-from .models import Address, User
+from .models import Address, User, canonical_email
+
+# The column's length (RFC 5321's path limit); EmailField alone would allow 320.
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+
+
+class CanonicalEmailField(serializers.EmailField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=EMAIL_MAX_LENGTH, **kwargs)
+
+    def to_internal_value(self, data):
+        return canonical_email(super().to_internal_value(data))
 
 
 class AddressSerializer(serializers.ModelSerializer):
@@ -20,7 +35,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = CanonicalEmailField()
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     full_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(
@@ -28,8 +43,7 @@ class RegisterSerializer(serializers.Serializer):
     )
 
     def validate_email(self, value: str) -> str:
-        value = value.lower()
-        if User.objects.filter(email__iexact=value).exists():
+        if User.objects.filter(email=value).exists():
             raise serializers.ValidationError("An account with this email already exists.")
         return value
 
@@ -69,7 +83,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = CanonicalEmailField()
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
@@ -86,3 +100,29 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"new_password": exc.detail}) from exc
         return {**attrs, "user": user}
+
+
+class RefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's refresh, made single-use under concurrency: blacklisting the token
+    sent is the first write, and only the request whose insert created the blacklist
+    row goes on to issue a pair (the row's unique index decides between racers).
+    A refresh token issued before the last password change is refused too."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])  # checks signature, expiry and the blacklist
+        user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()
+        if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if user.issued_before_password_change(refresh.payload.get("iat")):
+            raise TokenError("The password was changed after this token was issued.")
+        with transaction.atomic():
+            _, created = refresh.blacklist()
+        if not created:
+            raise TokenError("Token is blacklisted")
+        data = {"access": str(refresh.access_token)}
+        refresh.set_jti()
+        refresh.set_exp()
+        refresh.set_iat()
+        refresh.outstand()
+        data["refresh"] = str(refresh)
+        return data

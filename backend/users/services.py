@@ -9,7 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from desideliver_backend.exceptions import DomainError
 
-from .models import Address, User
+from .models import Address, User, canonical_email
 
 
 class PasswordResetError(DomainError):
@@ -55,14 +55,14 @@ def user_revoke_refresh_tokens(*, user: User) -> int:
 def user_set_password(*, user: User, password: str) -> dict[str, str]:
     """Sets the password, revokes every refresh token issued before, and returns a new pair."""
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.save(update_fields=["password"])  # also stamps password_changed_at (User.save)
     user_revoke_refresh_tokens(user=user)
     return tokens_for(user)
 
 
 def password_reset_request(*, email: str) -> None:
     """Emails a one-time link to an active account; says nothing about whether one exists."""
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    user = User.objects.filter(email=canonical_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))

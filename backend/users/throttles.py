@@ -1,29 +1,23 @@
 """Throttles for the sign-in endpoints: one counter per client address and one per
-account, each in Redis (Django's cache), at the rates in REST_FRAMEWORK's
-DEFAULT_THROTTLE_RATES under the view's ``throttle_scope``. Over the rate, DRF
-answers 429 with Retry-After.
+account (desideliver_backend.throttling has the rules they share). Over the rate,
+DRF answers 429 with Retry-After."""
 
-The client address is REMOTE_ADDR as TrustedProxyMiddleware left it: the real
-client's when the request came through a trusted proxy, the peer's otherwise.
-"""
-
-import hashlib
-
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from desideliver_backend.throttling import ClientAddressThrottle, ScopedThrottle, UserThrottle, hashed
 
-class ClientAddressThrottle(ScopedRateThrottle):
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": f"{self.scope}:address", "ident": self.get_ident(request)}
+from .models import canonical_email
 
 
 def _account_from_body(request) -> str | None:
-    email = request.data.get("email") if hasattr(request.data, "get") else None
+    data = request.data
+    if not hasattr(data, "get"):
+        return None
+    email = data.get("email")
     if isinstance(email, str) and email.strip():
-        return email.strip().lower()
-    refresh = request.data.get("refresh") if hasattr(request.data, "get") else None
+        return canonical_email(email)
+    refresh = data.get("refresh")
     if isinstance(refresh, str):
         try:
             return f"user:{RefreshToken(refresh)['user_id']}"
@@ -32,16 +26,22 @@ def _account_from_body(request) -> str | None:
     return None
 
 
-class AccountThrottle(ScopedRateThrottle):
-    """Keyed on the account a request names (its email, or its refresh token's user),
-    so spreading guesses over many addresses does not help."""
+class AccountThrottle(ScopedThrottle):
+    """Keyed on the account a request names (its email in the one canonical form, or
+    its refresh token's user), so spreading guesses over many addresses does not help."""
 
-    def get_cache_key(self, request, view):
+    kind = "account"
+
+    def identity(self, request, view):
         account = _account_from_body(request)
-        if account is None:
-            return None
-        ident = hashlib.sha256(account.encode()).hexdigest()[:32]
-        return self.cache_format % {"scope": f"{self.scope}:account", "ident": ident}
+        return None if account is None else hashed(account)
+
+
+class SignedInUserThrottle(UserThrottle):
+    """The signed-in account, staff included (a stolen session must not guess passwords)."""
+
+    exempt_staff = False
 
 
 AUTH_THROTTLES = [ClientAddressThrottle, AccountThrottle]
+SIGNED_IN_THROTTLES = [ClientAddressThrottle, SignedInUserThrottle]

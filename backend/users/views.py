@@ -11,11 +11,12 @@ from .serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
+    RefreshSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
-from .throttles import AUTH_THROTTLES
+from .throttles import AUTH_THROTTLES, SIGNED_IN_THROTTLES
 
 
 class RegisterView(generics.GenericAPIView):
@@ -46,6 +47,7 @@ class LoginView(jwt_views.TokenObtainPairView):
 class RefreshView(jwt_views.TokenRefreshView):
     """Exchanges a refresh token for a new pair; the one sent is blacklisted and works no more."""
 
+    serializer_class = RefreshSerializer
     throttle_classes = AUTH_THROTTLES
     throttle_scope = "refresh"
 
@@ -59,6 +61,9 @@ class LogoutView(jwt_views.TokenBlacklistView):
 
 class PasswordChangeView(APIView):
     """Changes the password and revokes every refresh token issued before; returns a new pair."""
+
+    throttle_classes = SIGNED_IN_THROTTLES
+    throttle_scope = "password_change"
 
     @extend_schema(request=PasswordChangeSerializer, responses=TokenPairSerializer)
     def post(self, request):

@@ -4,7 +4,8 @@
 2. Applies migrations while holding a PostgreSQL advisory lock, so several
    replicas starting at once migrate one after another, never concurrently.
 3. Creates the superuser named by DJANGO_SUPERUSER_EMAIL and
-   DJANGO_SUPERUSER_PASSWORD if no user has that email yet.
+   DJANGO_SUPERUSER_PASSWORD (or its _FILE form) if no user has that email yet;
+   the password must pass AUTH_PASSWORD_VALIDATORS.
 
 With --wait-for-migrations (Celery's worker and beat) it migrates nothing: it
 waits until someone else (the backend's start-up, a release job) has applied
@@ -14,11 +15,15 @@ every migration, so no task runs against an older schema.
 import os
 import time
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
+
+from desideliver_backend import config
+from users.models import canonical_email
 
 # An arbitrary, fixed key: every DesiDeliver process migrating takes the same lock.
 MIGRATION_LOCK_KEY = 7_330_001
@@ -95,14 +100,21 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _ensure_superuser(self) -> None:
-        email = os.environ.get("DJANGO_SUPERUSER_EMAIL")
-        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD")
+        email = config.string("DJANGO_SUPERUSER_EMAIL", "")
         if not email:
             return
+        password = config.string("DJANGO_SUPERUSER_PASSWORD", "")
         if not password:
-            raise CommandError("DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD is not")
+            raise CommandError(
+                "DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD (or DJANGO_SUPERUSER_PASSWORD_FILE) is not"
+            )
         users = get_user_model().objects
-        if users.filter(email__iexact=email).exists():
+        if users.filter(email=canonical_email(email)).exists():
             return
+        candidate = get_user_model()(email=canonical_email(email))
+        try:
+            password_validation.validate_password(password, user=candidate)
+        except ValidationError as exc:
+            raise CommandError(f"DJANGO_SUPERUSER_PASSWORD is refused: {' '.join(exc.messages)}") from None
         users.create_superuser(email=email, password=password)
         self.stdout.write(f"created superuser {email}")
