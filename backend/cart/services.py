@@ -51,7 +51,10 @@ def cart_add(*, user, product_id: int, quantity: int) -> CartItem:
 
 
 @transaction.atomic
-def cart_item_set_quantity(*, item: CartItem, quantity: int) -> CartItem:
+def cart_item_set_quantity(*, user, item_id: int, quantity: int) -> CartItem:
+    """Sets one line's quantity. The line is locked first, so a DELETE of it racing this
+    change either happens before (CartItem.DoesNotExist: a 404) or waits for it."""
+    item = CartItem.objects.select_for_update(of=("self",)).select_related("product").get(pk=item_id, cart__user=user)
     _check_stock(item.product, quantity)
     item.quantity = quantity
     item.save(update_fields=["quantity"])

@@ -47,10 +47,11 @@ class CartItemView(APIView):
 
     @extend_schema(request=CartItemQuantitySerializer, responses=CartSerializer)
     def patch(self, request, item_id: int):
-        item = self._item(request, item_id)
         serializer = CartItemQuantitySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.cart_item_set_quantity(item=item, quantity=serializer.validated_data["quantity"])
+        services.cart_item_set_quantity(
+            user=request.user, item_id=item_id, quantity=serializer.validated_data["quantity"]
+        )
         return _cart_response(request.user)
 
     @extend_schema(request=None, responses=CartSerializer)

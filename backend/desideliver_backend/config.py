@@ -134,8 +134,8 @@ def database(*, conn_max_age: int) -> dict:
     return config
 
 
-def redis_url(name: str = "REDIS_URL") -> str:
-    url = string(name)
+def redis_url(name: str = "REDIS_URL", default: str | object = _MISSING) -> str:
+    url = string(name, default)
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigurationError(name, f"must look like redis://host:6379/0, got {url!r}")
     return url

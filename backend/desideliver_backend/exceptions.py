@@ -1,6 +1,7 @@
 """One place that turns failures into API responses.
 
-Domain errors raised by services become 400s with field messages; deleting a row
+Domain errors raised by services become 400s with field messages; a row a service
+looked up that does not exist (or was deleted by a racing request) is a 404; deleting a row
 that others still refer to is a 409; a request that lost a race to a unique or
 check constraint (two sign-ups with one email) is a 409 naming the field; a
 database that cannot be reached becomes a JSON 503 rather than an HTML 500 page. Everything else
@@ -11,10 +12,11 @@ import functools
 import logging
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -25,6 +27,7 @@ class DomainError(Exception):
     """A business rule said no. ``field`` names the request field it concerns."""
 
     field = "non_field_errors"
+    status_code = 400
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -60,7 +63,11 @@ def _conflict(exc: IntegrityError) -> Response:
 
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
+        if exc.status_code != status.HTTP_400_BAD_REQUEST:
+            return Response({exc.field: [exc.message]}, status=exc.status_code)
         exc = ValidationError({exc.field: [exc.message]})
+    if isinstance(exc, ObjectDoesNotExist):  # a service's .get() of a row that is gone (or never was)
+        exc = NotFound()
     if isinstance(exc, (ProtectedError, RestrictedError)):
         blockers = sorted({str(obj._meta.verbose_name_plural) for obj in exc.args[1]})
         return Response(

@@ -38,6 +38,8 @@ class Order(models.Model):
     note = models.CharField(max_length=300, blank=True)
     # The client's Idempotency-Key header: a retried checkout returns this order.
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, editable=False)
+    # SHA-256 of the request that key came with: a reuse with another body is refused.
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,8 @@ transaction, so a rolled-back order sends nothing and a committed one is never
 without its email.
 """
 
+import hashlib
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -37,20 +39,60 @@ class OrderError(DomainError):
     pass
 
 
+class IdempotencyKeyReused(DomainError):
+    """The key names an order placed with a different request: a client bug, not a retry."""
+
+    field = "Idempotency-Key"
+    status_code = 422
+
+
+def _request_fingerprint(*, address_id: int, note: str) -> str:
+    return hashlib.sha256(json.dumps({"address": address_id, "note": note}, sort_keys=True).encode()).hexdigest()
+
+
+def _check_customer_limits(*, user, lines: list[tuple[int, int]]) -> None:
+    """What one customer may hold at once (staff are not limited): units per line
+    (ORDER_MAX_UNITS_PER_LINE) and orders still pending (ORDER_MAX_PENDING), so no
+    account, or handful of free accounts, can lock up a product's whole stock."""
+    if user.is_staff:
+        return
+    for _, quantity in lines:
+        if quantity > settings.ORDER_MAX_UNITS_PER_LINE:
+            raise OrderError(
+                f"At most {settings.ORDER_MAX_UNITS_PER_LINE} of one product per order; "
+                f"you have {quantity} in your cart.",
+                field="cart",
+            )
+    pending = Order.objects.filter(user=user, status=Order.Status.PENDING).count()
+    if pending >= settings.ORDER_MAX_PENDING:
+        raise OrderError(
+            f"You already have {pending} orders waiting to be confirmed; wait for one, or cancel one, first.",
+            field="orders",
+        )
+
+
 def order_create(*, user, address_id: int, note: str = "", idempotency_key: str | None = None) -> tuple[Order, bool]:
     """Turns the cart into an order; returns it and whether it was created now.
 
     With an idempotency key, a retry (after a timeout, say) returns the order the
-    first request placed instead of a second order or "your cart is empty".
+    first request placed instead of a second order or "your cart is empty"; the same
+    key sent with a different address or note is refused (422), never answered with
+    the first order.
     """
+    fingerprint = _request_fingerprint(address_id=address_id, note=note)
     with transaction.atomic():
         cart, _ = Cart.objects.get_or_create(user=user)
         # Locking the cart makes a double-submitted checkout place one order, not two,
-        # and orders the check for an earlier order with the same key after that order's commit.
+        # orders the check for an earlier order with the same key after that order's commit,
+        # and serialises the pending-order count of _check_customer_limits.
         cart = Cart.objects.select_for_update().get(pk=cart.pk)
         if idempotency_key:
             placed = Order.objects.filter(user=user, idempotency_key=idempotency_key).first()
             if placed is not None:
+                if placed.request_fingerprint and placed.request_fingerprint != fingerprint:
+                    raise IdempotencyKeyReused(
+                        "This Idempotency-Key was used for a different request; send a new key for a new checkout."
+                    )
                 return placed, False
         address = Address.objects.filter(pk=address_id, user=user).first()
         if address is None:
@@ -58,6 +100,7 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
         lines = list(cart.items.order_by("product_id").values_list("product_id", "quantity"))
         if not lines:
             raise OrderError("Your cart is empty.", field="cart")
+        _check_customer_limits(user=user, lines=lines)
         products = Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk")
         products = {product.pk: product for product in products.select_related("category")}
 
@@ -90,6 +133,7 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
             delivery_address=address.one_line(),
             note=note,
             idempotency_key=idempotency_key or None,
+            request_fingerprint=fingerprint if idempotency_key else "",
         )
         for item in order_items:
             item.order = order

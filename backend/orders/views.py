@@ -8,6 +8,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from desideliver_backend.throttling import UserThrottle
+
 from . import services
 from .models import Order
 from .serializers import OrderCreateSerializer, OrderSerializer, OrderStatusSerializer
@@ -46,6 +48,11 @@ class OrderDetailView(generics.RetrieveAPIView):
 class OrderCreateView(APIView):
     """Turns the cart into an order delivered to one of the user's addresses."""
 
+    # Creating and cancelling share one budget per customer: each sends an email
+    # and moves stock (and with it the catalogue cache's version).
+    throttle_classes = [UserThrottle]
+    throttle_scope = "orders"
+
     @extend_schema(
         request=OrderCreateSerializer,
         responses={201: OrderSerializer},
@@ -76,6 +83,9 @@ class OrderCreateView(APIView):
 
 class OrderCancelView(APIView):
     """Cancels one of the user's own orders while it is still pending; its stock returns."""
+
+    throttle_classes = [UserThrottle]
+    throttle_scope = "orders"
 
     @extend_schema(request=None, responses=OrderSerializer)
     def post(self, request, pk: int):

@@ -20,18 +20,23 @@ Correctness rests on PostgreSQL, not on Redis:
 If Redis is down, every read goes to PostgreSQL (django-redis logs the error).
 """
 
+import functools
 import hashlib
-import re
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache as django_cache
+from django.core.cache import caches
 from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.connection import ConnectionProxy
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 VERSION_KEY = "catalogue:version"
+# A Redis instance of its own, with maxmemory and LRU eviction (settings: CACHES).
+django_cache = ConnectionProxy(caches, "catalogue")
 
 
 # -- versions ---------------------------------------------------------------------------------------------------
@@ -97,12 +102,14 @@ def connect(*models_to_watch) -> None:
 # -- entries ----------------------------------------------------------------------------------------------------
 
 
-def request_key(request, kind: str, identifier: str = "") -> str:
-    """One key per distinct request: every value of every parameter, re-encoded, so a
-    value holding ``&`` or ``=`` can never pass for two parameters. Parameters are
-    sorted by name only: the order of a repeated parameter's values matters (the
-    last one wins). Pagination links carry the scheme and host, so they are part of it."""
-    pairs = [(name, value) for name, values in request.GET.lists() for value in values]
+def request_key(request, kind: str, identifier: str = "", parameters: frozenset[str] = frozenset()) -> str:
+    """One key per distinct request as the view sees it: every value of each parameter
+    the view reads (``parameters``), re-encoded, so a value holding ``&`` or ``=`` can
+    never pass for two parameters. Any other parameter changes nothing in the answer,
+    so it makes no new entry (``?x=1``, ``?x=2``... cannot fill Redis). Parameters are
+    sorted by name only: the order of a repeated parameter's values matters (the last
+    one wins). Pagination links carry the scheme and host, so they are part of it."""
+    pairs = [(name, value) for name, values in request.GET.lists() if name in parameters for value in values]
     query = urlencode(sorted(pairs, key=lambda pair: pair[0]))
     raw = "\n".join([f"{request.scheme}://{request.get_host()}", kind, identifier, query])
     return f"catalogue:{kind}:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
@@ -135,13 +142,32 @@ class CachedCatalogueMixin:
     """For catalogue viewsets: anonymous and customer JSON reads come from Redis;
     staff (who also see inactive rows) and other formats always go to the database."""
 
-    cache_kind = ""  # "product" or "category"; CACHED_PATHS below names the same kinds
+    cache_kind = ""  # "product" or "category": part of every key
+
+    @classmethod
+    @functools.cache
+    def cache_parameters(cls, action: str) -> frozenset[str]:
+        """The query parameters a list or detail read depends on: the format override,
+        and for lists the filters', ordering's and pagination's own parameters, read
+        from the backends the view uses plus what get_queryset reads (list_parameters)."""
+        names = {api_settings.URL_FORMAT_OVERRIDE}
+        if action == "list":
+            names |= set(getattr(cls, "list_parameters", ()))
+            for backend in cls.filter_backends:
+                names |= {getattr(backend, "search_param", None), getattr(backend, "ordering_param", None)}
+            paginator = cls.pagination_class
+            if paginator is not None:
+                names |= {
+                    getattr(paginator, "page_query_param", None),
+                    getattr(paginator, "page_size_query_param", None),
+                }
+        return frozenset(name for name in names if name)
 
     def _cacheable(self, request) -> bool:
         return not request.user.is_staff and request.accepted_renderer.format == "json"
 
-    def _cached(self, request, kind: str, identifier: str, build) -> HttpResponse:
-        key = request_key(request, f"{self.cache_kind}-{kind}", identifier)
+    def _cached(self, request, action: str, identifier: str, build) -> HttpResponse:
+        key = request_key(request, f"{self.cache_kind}-{action}", identifier, self.cache_parameters(action))
         body = cached_body(key, lambda: JSONRenderer().render(build().data))
         return HttpResponse(body, content_type="application/json")
 
@@ -163,15 +189,6 @@ class CachedCatalogueMixin:
         )
 
 
-# (path pattern, cache kind) as CachedCatalogueMixin names them: "<cache_kind>-list|detail".
-CACHED_PATHS = [
-    (re.compile(r"^/api/products/$"), "product-list"),
-    (re.compile(r"^/api/products/(?P<id>[0-9]+)/$"), "product-detail"),
-    (re.compile(r"^/api/categories/$"), "category-list"),
-    (re.compile(r"^/api/categories/(?P<id>[0-9]+)/$"), "category-detail"),
-]
-
-
 def _anonymous_json_get(request) -> bool:
     if request.method not in ("GET", "HEAD") or "authorization" in request.headers:
         return False
@@ -179,6 +196,24 @@ def _anonymous_json_get(request) -> bool:
         return False  # possibly staff, who see inactive rows
     accept = request.headers.get("accept", "*/*")
     return "text/html" not in accept  # browsers get the browsable API in development
+
+
+def cached_read(path: str) -> tuple[type[CachedCatalogueMixin], str, str] | None:
+    """The cached viewset, action and identifier a path routes to, from the URL
+    resolver itself: a renamed or new catalogue route is cached as its view is."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    view_class = getattr(match.func, "cls", None)
+    if view_class is None or not issubclass(view_class, CachedCatalogueMixin):
+        return None
+    action = (getattr(match.func, "actions", None) or {}).get("get")
+    if action == "list":
+        return view_class, "list", ""
+    if action == "retrieve":
+        return view_class, "detail", str(match.kwargs.get(view_class.lookup_field, ""))
+    return None
 
 
 class CatalogueCacheMiddleware:
@@ -192,11 +227,13 @@ class CatalogueCacheMiddleware:
 
     def __call__(self, request):
         if _anonymous_json_get(request):
-            for pattern, kind in CACHED_PATHS:
-                match = pattern.match(request.path_info)
-                if match:
-                    _, body = lookup(request_key(request, kind, match.groupdict().get("id") or ""))
-                    if body is not None:
-                        return HttpResponse(body, content_type="application/json")
-                    break
+            read = cached_read(request.path_info)
+            if read is not None:
+                view_class, action, identifier = read
+                key = request_key(
+                    request, f"{view_class.cache_kind}-{action}", identifier, view_class.cache_parameters(action)
+                )
+                _, body = lookup(key)
+                if body is not None:
+                    return HttpResponse(body, content_type="application/json")
         return self.get_response(request)

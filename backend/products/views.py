@@ -24,6 +24,7 @@ class ProductViewSet(CachedCatalogueMixin, viewsets.ModelViewSet):
     search_fields = ["name"]
     ordering_fields = ["price", "name", "created_at"]
     cache_kind = "product"
+    list_parameters = ("category",)  # read by get_queryset
 
     def get_queryset(self):
         staff = bool(self.request.user and self.request.user.is_staff)

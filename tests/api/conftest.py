@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -17,9 +17,11 @@ PASSWORD = "a-long-test-password-42"
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     # The test settings give tests their own key prefix; clear only those keys.
-    cache.delete_pattern("*")
+    for alias in ("default", "catalogue"):
+        caches[alias].delete_pattern("*")
     yield
-    cache.delete_pattern("*")
+    for alias in ("default", "catalogue"):
+        caches[alias].delete_pattern("*")
 
 
 @pytest.fixture(autouse=True)

@@ -79,20 +79,26 @@ DATABASES = {"default": config.database(conn_max_age=config.integer("DB_CONN_MAX
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_PASSWORD = config.string("REDIS_PASSWORD", default="") or None
+_REDIS_TIMEOUTS = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
 CACHES = {
+    # The data Redis (REDIS_URL): throttle counters and the beat lock, beside the broker.
+    # It must never evict; a failure is raised, so throttles refuse rather than allow
+    # (desideliver_backend.throttling).
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": config.redis_url(),
         "KEY_PREFIX": "desideliver",
-        "OPTIONS": {
-            "PASSWORD": REDIS_PASSWORD,
-            # A cache outage must cost milliseconds, not a hung request: reads fall
-            # back to PostgreSQL and the failure is logged (see DJANGO_REDIS_*).
-            "SOCKET_CONNECT_TIMEOUT": 0.5,
-            "SOCKET_TIMEOUT": 0.5,
-            "IGNORE_EXCEPTIONS": True,
-        },
-    }
+        "OPTIONS": {"PASSWORD": REDIS_PASSWORD, **_REDIS_TIMEOUTS},
+    },
+    # The catalogue cache (REDIS_CACHE_URL): rebuildable entries in an instance of its own
+    # with maxmemory and allkeys-lru, since maxmemory-policy is per instance. An outage
+    # costs milliseconds, not a hung request: reads fall back to PostgreSQL, logged.
+    "catalogue": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": config.redis_url("REDIS_CACHE_URL", default=config.redis_url()),
+        "KEY_PREFIX": "desideliver",
+        "OPTIONS": {"PASSWORD": REDIS_PASSWORD, **_REDIS_TIMEOUTS, "IGNORE_EXCEPTIONS": True},
+    },
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 DJANGO_REDIS_LOGGER = "desideliver.cache"
@@ -101,7 +107,7 @@ CATALOGUE_CACHE_SECONDS = config.integer("CATALOGUE_CACHE_SECONDS", 300)
 # again: the worst-case staleness of a write Django did not make or could not report.
 CATALOGUE_VERSION_SECONDS = config.integer("CATALOGUE_VERSION_SECONDS", 2, minimum=1)
 
-# Celery: its own Redis database (CELERY_REDIS_DB, default 1), apart from the cache.
+# Celery: its own database (CELERY_REDIS_DB, default 1) on the data Redis.
 # Chosen for losing nothing: a task is acknowledged only after it ran, goes back to
 # the queue if its worker process dies, and one worker process takes one task at a
 # time. The visibility timeout (after which Redis hands an unacknowledged task to
@@ -137,8 +143,13 @@ OUTBOX_MAX_ATTEMPTS = config.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Seconds a worker's claim on an email lasts: longer than the slowest send, since a worker
 # that dies mid-send leaves the email to be sent again only once its claim has expired.
 OUTBOX_CLAIM_SECONDS = config.integer("OUTBOX_CLAIM_SECONDS", 120, minimum=30)
-# Orders still pending after this many minutes are cancelled and their stock returned.
-ORDER_PENDING_TIMEOUT_MINUTES = config.integer("ORDER_PENDING_TIMEOUT_MINUTES", 24 * 60, minimum=1)
+# Orders still pending after this many minutes are cancelled and their stock returned:
+# a pending order holds stock, so an unconfirmed one must not hold it for long.
+ORDER_PENDING_TIMEOUT_MINUTES = config.integer("ORDER_PENDING_TIMEOUT_MINUTES", 60, minimum=1)
+# What one customer may hold at once (staff are not limited): units of one product per
+# order, and orders still pending (orders.services._check_customer_limits).
+ORDER_MAX_UNITS_PER_LINE = config.integer("ORDER_MAX_UNITS_PER_LINE", 20, minimum=1)
+ORDER_MAX_PENDING = config.integer("ORDER_MAX_PENDING", 3, minimum=1)
 
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -169,11 +180,11 @@ DEMO_DATA_ALLOWED = False
 SERVE_MEDIA = config.boolean("SERVE_MEDIA", default=True)
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["users.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "desideliver_backend.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -186,7 +197,16 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": config.rates(
         "THROTTLE_RATES",
-        {"login": "10/minute", "register": "20/hour", "refresh": "60/minute", "password_reset": "5/hour"},
+        {
+            "login": "10/minute",
+            "register": "20/hour",
+            "refresh": "60/minute",
+            "password_reset": "5/hour",
+            "password_change": "5/hour",
+            "admin_login": "10/minute",
+            "orders": "10/hour",
+            "schema": "30/minute",
+        },
     ),
 }
 SIMPLE_JWT = {

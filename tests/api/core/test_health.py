@@ -1,9 +1,9 @@
 import logging
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 
+from products.catalogue_cache import django_cache as catalogue_cache
 from tests.api.conftest import make_product
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ REDIS_DOWN = "redis://127.0.0.1:9/0"
 
 
 def caches_with_redis_at(url, settings):
-    return {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    return {alias: {**cache, "LOCATION": url} for alias, cache in settings.CACHES.items()}
 
 
 def test_liveness_answers_without_touching_services(client, django_assert_num_queries):
@@ -51,4 +51,4 @@ def test_product_reads_fall_back_to_postgres_when_redis_is_down(api, vegetables,
     assert any(record.name == "desideliver.cache" for record in caplog.records), "the cache failure was not logged"
     # With Redis back, caching resumes.
     api.get("/api/products/")
-    assert cache.keys("catalogue:product-list:*")
+    assert catalogue_cache.keys("catalogue:product-list:*")

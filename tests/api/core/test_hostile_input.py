@@ -62,3 +62,31 @@ def test_nul_in_a_json_body_is_a_field_error(customer_api):
     response = customer_api.post("/api/tickets/", {"subject": "a\x00b", "message": "hello"}, format="json")
     assert response.status_code == 400
     assert "subject" in response.json()
+
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("path", "authenticated"),
+    [("/api/auth/login/", False), ("/api/auth/register/", False), ("/api/tickets/", True), ("/api/cart/add/", True)],
+)
+def test_a_deeply_nested_json_body_is_a_400(api, customer_api, path, authenticated):
+    client = customer_api if authenticated else api
+    response = client.post(path, data=DEEP, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert "nested" in response.json()["detail"]
+
+
+def test_the_schema_is_built_once_per_process_and_throttled(api, settings):
+    from desideliver_backend.schema import _built_schema
+
+    _built_schema.cache_clear()
+    accept = {"HTTP_ACCEPT": "application/vnd.oai.openapi+json", "REMOTE_ADDR": "198.51.100.30"}
+    first, second = api.get("/api/schema/", **accept), api.get("/api/schema/", **accept)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert _built_schema.cache_info().misses == 1
+    rate = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["schema"].split("/")[0])
+    statuses = [api.get("/api/schema/", **accept).status_code for _ in range(rate)]
+    assert statuses[-1] == 429

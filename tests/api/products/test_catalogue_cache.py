@@ -9,13 +9,13 @@ import json
 import time
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
 from orders.models import Order
 from products import catalogue_cache
+from products.catalogue_cache import django_cache as cache
 from products.models import Product
 from tests.api.conftest import make_product
 from tests.api.core.test_health import REDIS_DOWN, caches_with_redis_at
@@ -51,6 +51,22 @@ def test_an_encoded_ampersand_is_a_value_not_a_second_parameter(api, vegetables)
     assert crafted.json()["count"] == 0  # no category has that slug
     honest = api.get("/api/products/?category=vegetables&search=onion")
     assert [p["name"] for p in honest.json()["results"]] == ["Onion"]
+
+
+def test_parameters_the_view_does_not_read_make_no_new_entries(api, vegetables):
+    make_product(vegetables, "Onion", "38.00")
+    for n in range(20):
+        assert api.get(f"/api/products/?x={n}&utm_source=spam{n}").status_code == 200
+    assert len(cache.keys("catalogue:product-list:*")) == 1
+    for query in ("search=on", "ordering=-price", "page_size=5", "category=vegetables", "page=1"):
+        api.get(f"/api/products/?{query}")
+    assert len(cache.keys("catalogue:product-list:*")) == 6, "a parameter the view reads is part of the key"
+    assert api.get("/api/products/?search=zzz&x=1").json()["count"] == 0
+
+
+def test_the_catalogue_cache_lives_apart_from_the_throttle_counters(settings):
+    assert settings.CACHES["catalogue"]["OPTIONS"].get("IGNORE_EXCEPTIONS") is True
+    assert not settings.CACHES["default"]["OPTIONS"].get("IGNORE_EXCEPTIONS")
 
 
 def test_repeated_parameters_are_part_of_the_key(api, vegetables, dairy):
