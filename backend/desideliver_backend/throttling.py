@@ -10,6 +10,8 @@ Two rules hold for every throttle here:
   count it and do not read its body (a refused login is never parsed).
 - When Redis cannot be reached the request is refused with a 503 and
   Retry-After, not let through uncounted: an outage must not switch the limits off.
+  A throttle with ``fail_open`` lets it through instead (logged at ERROR), where
+  limits kept in PostgreSQL still bound the harm and refusing would stop the shop.
 
 Client addresses are REMOTE_ADDR as TrustedProxyMiddleware left it: the real
 client's when the request came through a trusted proxy, the peer's otherwise.
@@ -44,6 +46,7 @@ class ScopedThrottle(ScopedRateThrottle):
     A request another throttle already refused passes here uncounted and unread."""
 
     kind = ""
+    fail_open = False
 
     def identity(self, request, view) -> str | None:
         raise NotImplementedError
@@ -60,7 +63,10 @@ class ScopedThrottle(ScopedRateThrottle):
         try:
             allowed = super().allow_request(request, view)
         except RedisError as exc:
-            logger.error("throttle %s refused a request: Redis unavailable: %s", self.kind, exc)
+            if self.fail_open:
+                logger.error("throttle %s:%s let a request through: Redis unavailable: %s", self.scope, self.kind, exc)
+                return True
+            logger.error("throttle %s:%s refused a request: Redis unavailable: %s", self.scope, self.kind, exc)
             raise ThrottleUnavailable from exc
         if not allowed:
             request._refused_by_throttle = True

@@ -5,9 +5,11 @@ from drf_spectacular.views import SpectacularSwaggerView
 
 from desideliver_backend.media import serve_media
 from desideliver_backend.schema import SchemaView
+from users.admin import admin_login
 
 # /health/live/ and /health/ready/ are answered by HealthCheckMiddleware.
 urlpatterns = [
+    path("admin/login/", admin_login, name="admin-login"),  # throttled; see users.admin
     path("admin/", admin.site.urls),
     path("api/auth/", include("users.urls")),
     path("api/", include("products.urls")),

@@ -18,9 +18,19 @@ class OutboxEmail(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
+    class Priority(models.IntegerChoices):
+        # The broker's priority (Redis: 0 is served first): account emails a person is
+        # waiting for never queue behind a burst of order notifications.
+        ACCOUNT = 0, "Account (password reset, verification)"
+        NOTICE = 6, "Notice (orders, tickets)"
+
     to = models.EmailField()
     subject = models.CharField(max_length=200)
     body = models.TextField()
+    # For an email carrying a secret (a reset or verification link): the text staff may
+    # see, and the one kept once it is sent or has failed for good. Empty: nothing secret.
+    redacted_body = models.TextField(blank=True, editable=False)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NOTICE)
     message_id = models.CharField(max_length=120, unique=True, default=new_message_id, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -31,7 +41,15 @@ class OutboxEmail(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            models.Index(fields=["to", "created_at"], name="outbox_recipient_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} -> {self.to} ({self.status})"
+
+    @property
+    def visible_body(self) -> str:
+        """The body as staff may read it: without the secret, if it carries one."""
+        return self.redacted_body or self.body

@@ -43,7 +43,9 @@ def _status_action(status: Order.Status):
 
     action.__name__ = f"mark_{status.value}"
     verb = "Cancel selected orders (stock returns)" if status == Order.Status.CANCELLED else None
-    return admin.action(description=verb or f"Mark selected orders {status.label.lower()}")(action)
+    return admin.action(description=verb or f"Mark selected orders {status.label.lower()}", permissions=["change"])(
+        action
+    )
 
 
 OrderAdmin.actions = [_status_action(status) for status in Order.Status if status != Order.Status.PENDING]

@@ -141,6 +141,7 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
         cart.items.all().delete()
         email_enqueue(
             to=user.email,
+            recipient_verified=user.email_verified,
             subject=f"DesiDeliver order #{order.pk} received",
             body=render_to_string("orders/received_email.txt", {"order": order, "items": order_items}),
         )
@@ -174,6 +175,7 @@ def order_set_status(*, order: Order, status: str, only_from: set[str] | None = 
         if status in STATUS_EMAILS:
             email_enqueue(
                 to=order.user.email,
+                recipient_verified=order.user.email_verified,
                 subject=f"DesiDeliver order #{order.pk}: {order.get_status_display().lower()}",
                 body=f"Namaste {order.delivery_name},\n\n"
                 f"Your order #{order.pk} {STATUS_EMAILS[status]}.\n\nDesiDeliver\n",

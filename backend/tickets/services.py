@@ -37,6 +37,7 @@ def ticket_reply(*, ticket: Ticket, author, body: str) -> TicketMessage:
     if staff_reply:
         email_enqueue(
             to=ticket.user.email,
+            recipient_verified=ticket.user.email_verified,
             subject=f"Re: {ticket.subject} [ticket #{ticket.pk}]",
             body=f"Our support team replied to your ticket #{ticket.pk}:\n\n{body}\n\nDesiDeliver support\n",
         )

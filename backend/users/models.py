@@ -55,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Tokens issued before this moment are refused (users.authentication).
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the owner opened the emailed verification link; until then the address gets
+    # only a few notices an hour (notifications.services).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -77,6 +80,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             if update_fields is not None and "password" in update_fields:
                 kwargs["update_fields"] = {*update_fields, "password_changed_at"}
         super().save(*args, **kwargs)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def issued_before_password_change(self, issued_at: int | None) -> bool:
         """Whether a token issued at ``issued_at`` (epoch seconds) predates the last password change."""

@@ -27,11 +27,12 @@ class AddressSerializer(serializers.ModelSerializer):
 
 class UserSerializer(serializers.ModelSerializer):
     addresses = AddressSerializer(many=True, read_only=True)
+    email_verified = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "phone", "is_staff", "date_joined", "addresses"]
-        read_only_fields = ["id", "email", "is_staff", "date_joined", "addresses"]
+        fields = ["id", "email", "email_verified", "full_name", "phone", "is_staff", "date_joined", "addresses"]
+        read_only_fields = ["id", "email", "email_verified", "is_staff", "date_joined", "addresses"]
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -84,6 +85,11 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 class PasswordResetSerializer(serializers.Serializer):
     email = CanonicalEmailField()
+
+
+class EmailVerifySerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):

@@ -1,8 +1,10 @@
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.db import transaction
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from notifications.models import OutboxEmail
 from notifications.services import email_enqueue
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -60,31 +62,95 @@ def user_set_password(*, user: User, password: str) -> dict[str, str]:
     return tokens_for(user)
 
 
+class EmailVerificationError(DomainError):
+    field = "token"
+
+
+class EmailVerificationTokenGenerator(PasswordResetTokenGenerator):
+    """One-time: the hash covers the address and when it was verified, so a link stops
+    working once used, or once the address changes."""
+
+    key_salt = "desideliver.users.EmailVerificationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}{user.email}{user.email_verified_at}{timestamp}"
+
+
+email_verification_token = EmailVerificationTokenGenerator()
+LINK_REMOVED = "[the link was removed from the shop's copy once sent]"
+
+
+def _account_link_email(*, user: User, subject: str, text: str, url: str, token: str) -> None:
+    """An account email with a one-time link: sent first (priority), and the shop's copy
+    keeps the text without the link (notifications.services)."""
+    link = f"{url}?uid={urlsafe_base64_encode(force_bytes(user.pk))}&token={token}"
+    email_enqueue(
+        to=user.email,
+        subject=subject,
+        body=text.format(link=link),
+        redacted_body=text.format(link=LINK_REMOVED),
+        priority=OutboxEmail.Priority.ACCOUNT,
+    )
+
+
+def _user_from_uid(uid: str) -> User | None:
+    try:
+        return User.objects.filter(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True).first()
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def password_reset_request(*, email: str) -> None:
     """Emails a one-time link to an active account; says nothing about whether one exists."""
     user = User.objects.filter(email=canonical_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}"
-    email_enqueue(
-        to=user.email,
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    _account_link_email(
+        user=user,
         subject="Reset your DesiDeliver password",
-        body=(
+        text=(
             "Someone asked to reset the password of your DesiDeliver account.\n\n"
-            f"To choose a new password, open this link (it works once, for {settings.PASSWORD_RESET_TIMEOUT // 3600} "
-            f"hours):\n{link}\n\nIf it was not you, ignore this email; your password stays as it is.\n"
+            f"To choose a new password, open this link (it works once, for {hours} hours):\n{{link}}\n\n"
+            "If it was not you, ignore this email; your password stays as it is.\n"
         ),
+        url=settings.PASSWORD_RESET_URL,
+        token=default_token_generator.make_token(user),
     )
 
 
 def password_reset_user(*, uid: str, token: str) -> User:
     """The user a reset link names, if its token is still valid."""
-    try:
-        user = User.objects.filter(pk=int(force_str(urlsafe_base64_decode(uid))), is_active=True).first()
-    except (ValueError, TypeError, OverflowError):
-        user = None
+    user = _user_from_uid(uid)
     if user is None or not default_token_generator.check_token(user, token):
         raise PasswordResetError("This reset link is invalid, used or expired; ask for a new one.")
+    return user
+
+
+def email_verification_request(*, user: User) -> bool:
+    """Emails the signed-in user a one-time link proving they own the address; False if already verified."""
+    if user.email_verified:
+        return False
+    _account_link_email(
+        user=user,
+        subject="Confirm your DesiDeliver email address",
+        text=(
+            "To confirm this is your address, open this link:\n{link}\n\n"
+            "If you did not sign up for DesiDeliver, ignore this email.\n"
+        ),
+        url=settings.EMAIL_VERIFY_URL,
+        token=email_verification_token.make_token(user),
+    )
+    return True
+
+
+@transaction.atomic
+def email_verify(*, uid: str, token: str) -> User:
+    user = _user_from_uid(uid)
+    if user is not None:
+        user = User.objects.select_for_update().get(pk=user.pk)
+    if user is None or not email_verification_token.check_token(user, token):
+        raise EmailVerificationError("This verification link is invalid, used or expired; ask for a new one.")
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
     return user

@@ -14,6 +14,8 @@ urlpatterns = [
     path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+    path("email/verify/request/", views.EmailVerifyRequestView.as_view(), name="email-verify-request"),
+    path("email/verify/", views.EmailVerifyView.as_view(), name="email-verify"),
     path("me/", views.MeView.as_view(), name="me"),
     *router.urls,
 ]

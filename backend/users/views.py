@@ -8,6 +8,7 @@ from . import services
 from .models import Address
 from .serializers import (
     AddressSerializer,
+    EmailVerifySerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
@@ -105,6 +106,36 @@ class PasswordResetConfirmView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         return Response(services.user_set_password(user=data["user"], password=data["new_password"]))
+
+
+class EmailVerifyRequestView(APIView):
+    """Emails the signed-in user a one-time link that confirms their address.
+
+    Nothing requires it: an unverified address just gets only a few notices an hour."""
+
+    throttle_classes = SIGNED_IN_THROTTLES
+    throttle_scope = "email_verify"
+
+    @extend_schema(request=None, responses={202: None})
+    def post(self, request):
+        sent = services.email_verification_request(user=request.user)
+        detail = "A confirmation link is on its way." if sent else "This address is already confirmed."
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailVerifyView(APIView):
+    """Confirms the address from an emailed link's uid and token (works once)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+    throttle_classes = AUTH_THROTTLES
+    throttle_scope = "email_verify"
+
+    @extend_schema(request=EmailVerifySerializer, responses=UserSerializer)
+    def post(self, request):
+        serializer = EmailVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(UserSerializer(services.email_verify(**serializer.validated_data)).data)
 
 
 class MeView(generics.RetrieveUpdateAPIView):

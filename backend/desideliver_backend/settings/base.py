@@ -122,7 +122,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 600,
+    # Redis has no message priorities; kombu keeps one list per step and always reads the
+    # lowest step first (notifications.models.OutboxEmail.Priority uses 0 and 6).
+    "priority_steps": [0, 3, 6, 9],
+    "sep": ":",
+    "queue_order_strategy": "priority",
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = False
@@ -137,7 +144,12 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "cancel-stale-pending-orders": {"task": "orders.tasks.cancel_stale_pending_orders", "schedule": 600.0},
     "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 86400.0},
+    "outbox-purge-sent": {"task": "notifications.tasks.outbox_purge_sent", "schedule": 86400.0},
 }
+# Sent emails (addresses, order details) are deleted after this many days.
+OUTBOX_RETENTION_DAYS = config.integer("OUTBOX_RETENTION_DAYS", 30, minimum=1)
+# Notices (orders, tickets) an hour to an address its owner has not verified.
+OUTBOX_UNVERIFIED_PER_HOUR = config.integer("OUTBOX_UNVERIFIED_PER_HOUR", 5, minimum=1)
 # Outbox emails: attempts before a row is marked failed (with backoff 30 s, 1, 2, 4... min).
 OUTBOX_MAX_ATTEMPTS = config.integer("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Seconds a worker's claim on an email lasts: longer than the slowest send, since a worker
@@ -203,6 +215,7 @@ REST_FRAMEWORK = {
             "refresh": "60/minute",
             "password_reset": "5/hour",
             "password_change": "5/hour",
+            "email_verify": "5/hour",
             "admin_login": "10/minute",
             "orders": "10/hour",
             "schema": "30/minute",
@@ -222,6 +235,8 @@ SIMPLE_JWT = {
 # Where password-reset emails send people: the shop's page that reads uid and token
 # and posts them to /api/auth/password/reset/confirm/.
 PASSWORD_RESET_URL = config.string("PASSWORD_RESET_URL", "https://desideliver.in/reset-password")
+# Where verification emails send people: the page that posts uid and token to /api/auth/email/verify/.
+EMAIL_VERIFY_URL = config.string("EMAIL_VERIFY_URL", "https://desideliver.in/verify-email")
 SPECTACULAR_SETTINGS = {
     "TITLE": "DesiDeliver API",
     "DESCRIPTION": "Groceries and food delivery: catalogue, cart, orders and support.",

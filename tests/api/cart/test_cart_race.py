@@ -4,9 +4,9 @@ import pytest
 from django.db import transaction
 
 from cart.models import CartItem
+from products.models import Category
 from tests.api.concurrency import Racers
 from tests.api.conftest import client_for, make_product, make_user
-from products.models import Category
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

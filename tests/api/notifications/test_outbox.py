@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
+from django.db import transaction
 from django.utils import timezone
-from notifications import tasks
+from notifications import services, tasks
 from notifications.models import OutboxEmail
 
 from desideliver_backend.celery import WORKER_HEARTBEAT, SingleBeatScheduler, app
@@ -165,6 +166,23 @@ def test_after_the_last_attempt_the_row_is_failed_and_send_again_revives_it(smtp
     assert wait_until(lambda: smtp.inbox.messages)  # eager here: sent within the request's commit
     row.refresh_from_db()
     assert row.status == OutboxEmail.Status.SENT
+
+
+def test_an_account_email_overtakes_a_backlog_of_order_notices(smtp):
+    app.control.purge()
+    app.conf.task_always_eager = False  # queued to the real broker at commit, consumed after
+    try:
+        with transaction.atomic():
+            for n in range(5):
+                services.email_enqueue(to="asha@example.in", subject=f"Order notice {n}", body="...")
+            services.email_enqueue(
+                to="asha@example.in", subject="Reset", body="...", priority=OutboxEmail.Priority.ACCOUNT
+            )
+        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
+            assert wait_until(lambda: len(smtp.inbox.messages) == 6)
+    finally:
+        app.conf.task_always_eager = True
+    assert smtp.inbox.messages[0]["Subject"] == "Reset"
 
 
 def test_the_worker_touches_its_heartbeat(worker):

@@ -95,7 +95,9 @@ def test_an_idempotency_key_reused_with_another_body_is_a_422(customer, customer
 def test_an_unconfirmed_order_gives_its_stock_back_within_the_hour(customer, customer_api, big_stock):
     add(customer_api, big_stock, 5)
     placed = order(customer_api, make_address(customer)).json()
-    Order.objects.filter(pk=placed["id"]).update(created_at=Order.objects.get(pk=placed["id"]).created_at - timedelta(minutes=61))
+    Order.objects.filter(pk=placed["id"]).update(
+        created_at=Order.objects.get(pk=placed["id"]).created_at - timedelta(minutes=61)
+    )
     assert orders_cancel_stale_pending() == 1
     big_stock.refresh_from_db()
     assert big_stock.stock == 500

@@ -19,6 +19,7 @@ from tests.api.conftest import PASSWORD, make_user
 from tests.api.core.test_health import REDIS_DOWN, caches_with_redis_at
 
 NEW_PASSWORD = "another-long-password-77"
+LONG_S, DOTLESS_I = "\N{LATIN SMALL LETTER LONG S}", "\N{LATIN SMALL LETTER DOTLESS I}"
 
 
 def login(api, email, password=PASSWORD, **meta):
@@ -49,14 +50,14 @@ def test_while_redis_is_down_the_sign_in_throttles_refuse_with_retry_after(api, 
 def test_every_spelling_the_database_would_fold_shares_the_accounts_throttle(api, customer):
     for n in range(10):
         login(api, customer.email, "wrong", REMOTE_ADDR=f"198.51.100.{n}")
-    # "ſ" (long s) is "s" to PostgreSQL's upper() and to NFKC: the same account, the same budget.
-    assert login(api, customer.email.replace("s", "ſ"), REMOTE_ADDR="198.51.100.99").status_code == 429
+    # U+017F (long s) is "s" to PostgreSQL's upper() and to NFKC: the same account, the same budget.
+    assert login(api, customer.email.replace("s", LONG_S), REMOTE_ADDR="198.51.100.99").status_code == 429
 
 
 @pytest.mark.django_db
 def test_a_dotless_i_spelling_is_another_address_not_the_account(api, other_customer):
     assert "i" in other_customer.email
-    assert login(api, other_customer.email.replace("i", "ı")).status_code == 401
+    assert login(api, other_customer.email.replace("i", DOTLESS_I)).status_code == 401
     assert login(api, other_customer.email.upper()).status_code == 200
 
 
@@ -82,7 +83,9 @@ def test_an_email_longer_than_the_column_is_a_field_error(api, path):
 def test_password_change_is_throttled(customer_api):
     statuses = [
         customer_api.post(
-            "/api/auth/password/change/", {"current_password": f"guess-{n}", "new_password": NEW_PASSWORD}, format="json"
+            "/api/auth/password/change/",
+            {"current_password": f"guess-{n}", "new_password": NEW_PASSWORD},
+            format="json",
         ).status_code
         for n in range(6)
     ]
