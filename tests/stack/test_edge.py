@@ -61,7 +61,7 @@ def test_responses_are_compressed_and_carry_hsts_once(prod_stack, shopper):
 
 
 def test_only_the_edge_is_published(prod_stack):
-    for service in ("backend", "worker", "beat", "db", "redis"):
+    for service in ("backend", "worker", "beat", "db", "redis", "cache"):
         published = prod_stack.inspect(service)["HostConfig"]["PortBindings"] or {}
         assert published == {}, f"{service} publishes {published}"
     bindings = prod_stack.inspect("proxy")["HostConfig"]["PortBindings"]
@@ -197,3 +197,27 @@ def test_behind_a_load_balancer_the_edge_speaks_http_and_believes_only_the_balan
     )
     keys = prod_stack.redis_cli("--scan", "--pattern", "*throttle_login:address_*").stdout.split()
     assert client in {key.rsplit("_", 1)[1] for key in keys}, "the balancer's client is the one Django sees"
+
+
+def test_clients_trickling_their_bodies_do_not_freeze_the_api(prod_stack, shopper):
+    """64 sign-ins that send headers and a first byte of their body, then stall (as a
+    client sending a byte every few seconds does): the edge holds them, and the
+    backends' threads (2 workers x 4 threads) stay free for everyone else."""
+    context = tls_context()
+    assert http("GET", prod_stack.url("/api/products/")).status == 200  # the list is cached from here on
+    stalled = []
+    try:
+        for _ in range(64):
+            raw = socket.create_connection(("127.0.0.1", prod_stack.port), timeout=10)
+            tls = context.wrap_socket(raw, server_hostname="localhost")
+            tls.sendall(
+                b"POST /api/auth/login/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 64\r\n\r\n{"
+            )
+            stalled.append(tls)
+        for path in ("/health/live/", "/api/products/"):
+            response = http("GET", prod_stack.url(path), timeout=5)
+            assert response.status == 200, (path, response.status)
+    finally:
+        for tls in stalled:
+            tls.close()
