@@ -1,9 +1,11 @@
 """DNS for the edge that names only the backend replicas passing their readiness check.
 
-usage: python ready_backends.py    (settings from the environment, see .env.example)
+usage: python ready_backends.py           (settings from the environment, see .env.example)
+       python ready_backends.py --check   (the container's health check: exit 0 if healthy)
 
-Caddy 2.6 finds the replicas by DNS (`dynamic a` in the Caddyfile) but runs no
-health checks on upstreams found that way. This server does it for Caddy: every
+Caddy finds the replicas by DNS (`dynamic a` in the Caddyfile) but runs no health
+checks on upstreams found that way (caddy#7036, still so in 2.11). This server does
+it for Caddy: every
 READY_BACKENDS_INTERVAL seconds it looks the replicas up in Docker's DNS (one
 address per container, or per Swarm task with dnsrr), asks each one for
 /health/ready/, and answers Caddy's A queries for the name with the replicas that
@@ -16,11 +18,17 @@ balancers do): a request then gets the backend's own 503 rather than the edge's 
 If this server is down, Caddy falls back to its static upstream (Docker's DNS, all
 replicas): the edge keeps serving, without the health checks.
 
+It is healthy (--check) while it answers a real A query on its port and its prober
+touched the heartbeat within the last 15 s. One bad packet or failed send costs one
+answer, never the DNS loop; if the loop dies anyway, the process exits, so the
+restart policy starts a new one.
+
 Standard library only: it runs on the backend image with its own command.
 """
 
 from __future__ import annotations
 
+import errno
 import http.client
 import logging
 import os
@@ -160,11 +168,60 @@ def answer(packet: bytes, name: str, replicas: Replicas) -> bytes | None:
 
 
 def serve_dns(sock: socket.socket, name: str, replicas: Replicas) -> None:
+    """Answers queries until the socket is closed; any one query's failure (a packet that
+    breaks the parser, a send the kernel refuses, e.g. EINVAL to source port 0) is logged
+    and costs only its own answer."""
     while True:
-        packet, client = sock.recvfrom(4096)
-        response = answer(packet, name, replicas)
-        if response is not None:
-            sock.sendto(response, client)
+        try:
+            packet, client = sock.recvfrom(4096)
+        except OSError as error:
+            if error.errno == errno.EBADF:
+                raise  # the socket is gone: the loop cannot go on
+            logger.warning("receiving a DNS query failed: %s", error)
+            continue
+        try:
+            response = answer(packet, name, replicas)
+            if response is not None:
+                sock.sendto(response, client)
+        except Exception as error:
+            logger.warning("answering a DNS query from %s failed: %s", client, error)
+
+
+def dns_query(name: str, ident: int) -> bytes:
+    labels = b"".join(bytes([len(part)]) + part.encode("ascii") for part in name.split(".") if part)
+    return struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0) + labels + b"\0" + struct.pack("!HH", TYPE_A, CLASS_IN)
+
+
+def check(name: str, port: int, heartbeat: Path, max_age: float = 15.0, timeout: float = 2.0) -> str | None:
+    """What is wrong, or None when healthy: a real A query answered on ``port``, and a
+    heartbeat younger than ``max_age`` seconds."""
+    ident = int.from_bytes(os.urandom(2), "big")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.sendto(dns_query(name, ident), ("127.0.0.1", port))
+            response = sock.recv(4096)
+        except OSError as error:
+            return f"no DNS answer on udp/{port}: {error}"
+    if len(response) < 12 or struct.unpack("!H", response[:2])[0] != ident or response[3] & 0xF:
+        return f"a bad DNS answer on udp/{port}"
+    try:
+        age = time.time() - heartbeat.stat().st_mtime
+    except OSError:
+        return f"no heartbeat at {heartbeat}"
+    if age > max_age:
+        return f"the prober's heartbeat is {age:.0f} s old"
+    return None
+
+
+def supervise(dns: threading.Thread, probe_round, interval: float) -> None:
+    """Probes every ``interval`` seconds while the DNS thread lives; exits when it dies."""
+    while dns.is_alive():
+        started = time.monotonic()
+        probe_round()
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    logger.error("the DNS thread stopped: exiting, so that the container is restarted")
+    sys.exit(1)
 
 
 def main() -> None:
@@ -184,6 +241,11 @@ def main() -> None:
         sys.exit(f"ready-backends: {error}")
     # The container's private tmpfs; its health check reads the file's age.
     heartbeat = Path(os.environ.get("READY_BACKENDS_HEARTBEAT", "/tmp/ready-backends.heartbeat"))  # noqa: S108
+    if sys.argv[1:] == ["--check"]:
+        problem = check(name, listen_port, heartbeat)
+        if problem:
+            print(f"ready-backends unhealthy: {problem}")
+        sys.exit(1 if problem else 0)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     replicas = Replicas(fails)
@@ -200,12 +262,10 @@ def main() -> None:
         probe_round()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("0.0.0.0", listen_port))  # noqa: S104 (the proxy asks from another container)
-        threading.Thread(target=serve_dns, args=(sock, name, replicas), daemon=True, name="dns").start()
+        dns = threading.Thread(target=serve_dns, args=(sock, name, replicas), daemon=True, name="dns")
+        dns.start()
         logger.info("answering for %r on udp/%d: replicas passing GET %s on port %d", name, listen_port, path, port)
-        while True:
-            started = time.monotonic()
-            probe_round()
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        supervise(dns, probe_round, interval)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 and what it answers to good and hostile packets. Its end-to-end proof, a frozen
 replica behind the real Caddy, is in tests/stack/test_replicas.py."""
 
+import errno
 import importlib.util
+import os
 import socket
 import struct
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -137,3 +140,67 @@ def test_a_bad_setting_is_one_clear_line(monkeypatch):
     monkeypatch.setenv("READY_BACKENDS_INTERVAL", "0")
     with pytest.raises(ready_backends.ConfigError, match=r"must be at least 0\.1"):
         ready_backends.setting("READY_BACKENDS_INTERVAL", "1", float, 0.1)
+
+
+class RefusingFirstSend:
+    """A real UDP socket whose first sendto fails as the kernel fails it for a query
+    from source port 0 (EINVAL)."""
+
+    def __init__(self, sock):
+        self.sock, self.refused = sock, False
+
+    def recvfrom(self, size):
+        return self.sock.recvfrom(size)
+
+    def sendto(self, data, address):
+        if not self.refused:
+            self.refused = True
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return self.sock.sendto(data, address)
+
+
+def dns_server(replicas, wrap=lambda sock: sock):
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=ready_backends.serve_dns, args=(wrap(server), "backend", replicas), daemon=True)
+    thread.start()
+    return server, thread
+
+
+def test_a_failed_send_costs_one_answer_not_the_dns_loop(replicas):
+    replicas.record({"10.0.0.2": True})
+    server, thread = dns_server(replicas, RefusingFirstSend)
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(5)
+    client.sendto(query("backend.", ident=1), server.getsockname())  # its answer is refused
+    client.sendto(query("backend.", ident=2), server.getsockname())
+    ident, _, addresses = decode(client.recv(4096))
+    assert (ident, addresses) == (2, ["10.0.0.2"])
+    assert thread.is_alive()
+
+
+def test_the_health_check_asks_a_real_query_and_reads_the_heartbeat(replicas, tmp_path):
+    replicas.record({"10.0.0.2": True})
+    server, _ = dns_server(replicas)
+    port = server.getsockname()[1]
+    heartbeat = tmp_path / "heartbeat"
+    assert "no heartbeat" in ready_backends.check("backend", port, heartbeat)
+    heartbeat.touch()
+    assert ready_backends.check("backend", port, heartbeat) is None
+    os.utime(heartbeat, (time.time() - 60, time.time() - 60))
+    assert "heartbeat is 60 s old" in ready_backends.check("backend", port, heartbeat)
+    heartbeat.touch()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # bound, never answering: a dead DNS loop
+        assert "no DNS answer" in ready_backends.check("backend", silent.getsockname()[1], heartbeat, timeout=0.5)
+
+
+def test_when_the_dns_thread_dies_the_process_exits():
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    rounds = []
+    with pytest.raises(SystemExit) as exited:
+        ready_backends.supervise(dead, lambda: rounds.append(1), interval=0.01)
+    assert exited.value.code == 1
+    assert rounds == []
