@@ -28,8 +28,10 @@ PROD_ENV = {
     "EDGE_HTTP_PORT": "19102",
     # Requests straight to Gunicorn come from the host, through the network's gateway.
     "TRUSTED_PROXIES": "docker-networks,docker-gateway",
-    # Every shopper of the load signs in from this one address.
-    "THROTTLE_RATES": "login=100000/minute,register=100000/hour,refresh=100000/minute",
+    # Every shopper of the load signs in from this one address and orders in a loop.
+    "THROTTLE_RATES": "login=100000/minute,register=100000/hour,refresh=100000/minute,orders=100000/hour",
+    "ORDER_MAX_PENDING": "100000",
+    "OUTBOX_UNVERIFIED_PER_HOUR": "100000",
 }
 
 

@@ -22,8 +22,12 @@ PROD_SECRETS = {
     "REDIS_PASSWORD": secrets.token_urlsafe(24),
     "ALLOWED_HOSTS": "localhost,127.0.0.1",
     "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-    # Every request of the suite comes from one address; the API suite tests the real rates.
-    "THROTTLE_RATES": "login=10000/minute,register=10000/hour,refresh=10000/minute,password_reset=10000/hour",
+    # Every request of the suite comes from one address, and one shopper places every
+    # order; the API suite tests the real rates and limits.
+    "THROTTLE_RATES": "login=10000/minute,register=10000/hour,refresh=10000/minute,password_reset=10000/hour,"
+    "orders=10000/hour",
+    "ORDER_MAX_PENDING": "10000",
+    "OUTBOX_UNVERIFIED_PER_HOUR": "10000",
     # The email fault tests wait out a dead worker's claim and the sweep: short ones.
     "OUTBOX_SWEEP_SECONDS": "10",
     "OUTBOX_CLAIM_SECONDS": "30",

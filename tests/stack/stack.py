@@ -101,10 +101,10 @@ class Stack:
         result = self.exec("backend", "python", "manage.py", "shell", "--no-imports", "-c", code)
         return result.stdout.strip().splitlines()[-1]
 
-    def redis_cli(self, *args: str, check: bool = True):
-        """redis-cli in the redis container, with the stack's password if it has one."""
+    def redis_cli(self, *args: str, check: bool = True, service: str = "redis"):
+        """redis-cli in a Redis container (the data one, or ``cache``), with the stack's password if it has one."""
         return self.exec(
-            "redis", "redis-cli", *args, env={"REDISCLI_AUTH": self.env.get("REDIS_PASSWORD", "")}, check=check
+            service, "redis-cli", *args, env={"REDISCLI_AUTH": self.env.get("REDIS_PASSWORD", "")}, check=check
         )
 
     def gunicorn_workers(self) -> set[int]:

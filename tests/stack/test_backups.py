@@ -1,6 +1,7 @@
 """Backups and restore with scripts/db, on the running production stack."""
 
 import base64
+import os
 import uuid
 
 import pytest
@@ -23,6 +24,7 @@ def test_backup_then_restore_gives_back_exactly_the_backed_up_database(prod_stac
     before = database_fingerprint(prod_stack)
     backup = db(prod_stack, backup_dir, "backup").stdout.split()[0]
     assert backup.endswith(".dump")
+    assert oct(os.stat(backup).st_mode & 0o777) == "0o600", "a dump is for its owner's eyes only"
     assert db(prod_stack, backup_dir, "list").stdout.split()[0] == backup
 
     # A change after the backup, with the backend holding its connections open.

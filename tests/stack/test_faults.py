@@ -88,22 +88,42 @@ def test_postgres_down_is_a_json_503_and_the_backend_recovers_by_itself(prod_sta
 
 
 def test_redis_down_keeps_the_catalogue_up_and_caching_resumes(prod_stack):
-    prod_stack.compose("stop", "redis")
+    prod_stack.compose("stop", "redis", "cache")
     try:
         ready = http("GET", prod_stack.url("/health/ready/"))
         assert ready.status == 503
         assert ready.json()["failing"] == ["redis"]
-        products = http("GET", prod_stack.url(f"/api/products/?probe={uuid.uuid4().hex}"))
+        products = http("GET", prod_stack.url(f"/api/products/?search={uuid.uuid4().hex[:4]}"))
         assert products.status == 200
-        assert products.json()["count"] > 0
+        assert "count" in products.json()
+        assert http("GET", prod_stack.url("/api/products/")).json()["count"] > 0
+        # The throttled sign-in refuses rather than counting nothing (Retry-After says when to retry).
+        login = http("POST", prod_stack.url("/api/auth/login/"), body={"email": "a@example.in", "password": "x"})
+        assert login.status == 503 and int(login.headers["Retry-After"]) > 0
         assert prod_stack.inspect("backend")["State"]["Running"]
     finally:
-        prod_stack.compose("start", "redis")
+        prod_stack.compose("start", "redis", "cache")
     prod_stack.wait_ready()
-    probe = uuid.uuid4().hex
-    assert http("GET", prod_stack.url(f"/api/products/?probe={probe}")).status == 200
-    keys = prod_stack.redis_cli("--scan", "--pattern", "*catalogue:*product-list*").stdout
+    wait_for(
+        lambda: prod_stack.redis_cli("ping", service="cache", check=False).stdout.strip() == "PONG",
+        timeout=30,
+        what="the cache answering",
+    )
+    assert http("GET", prod_stack.url(f"/api/products/?search={uuid.uuid4().hex[:4]}")).status == 200
+    keys = prod_stack.redis_cli("--scan", "--pattern", "*catalogue:*product-list*", service="cache").stdout
     assert keys.strip(), "nothing was cached after Redis came back"
+
+
+def test_the_cache_evicts_and_the_data_redis_never_does(prod_stack):
+    policies = {
+        service: prod_stack.redis_cli("CONFIG", "GET", "maxmemory-policy", service=service).stdout.split()[-1]
+        for service in ("redis", "cache")
+    }
+    assert policies == {"redis": "noeviction", "cache": "allkeys-lru"}
+    for service in ("redis", "cache"):
+        maxmemory = int(prod_stack.redis_cli("CONFIG", "GET", "maxmemory", service=service).stdout.split()[-1])
+        limit = prod_stack.inspect(service)["HostConfig"]["Memory"]
+        assert 0 < maxmemory < limit, (service, maxmemory, limit)
 
 
 def wait_healthy(stack, service: str) -> None:

@@ -191,11 +191,34 @@ def test_network_policies_admit_only_the_ingress_to_the_app_port_and_only_the_ap
     egress = policies["shop-desideliver-egress"]["spec"]
     assert egress["policyTypes"] == ["Egress"]
     allowed_ports = {port["port"] for rule in egress["egress"] for port in rule["ports"]}
-    assert allowed_ports == {53, 5432, 6379, 587}
+    assert allowed_ports == {53, 5432, 6379}
+    destinations = [peer for rule in egress["egress"] for peer in rule["to"]]
+    assert all("ipBlock" not in peer for peer in destinations), "nothing outside the cluster unless configured"
+    dns = egress["egress"][0]["to"][0]
+    assert dns["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "kube-system"}
+    smtp = policies["shop-desideliver-smtp"]["spec"]
+    assert smtp["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"
+    assert [port["port"] for rule in smtp["egress"] for port in rule["ports"]] == [587]
     data = policies["shop-desideliver-data-0"]["spec"]
     assert data["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}
     (admitted,) = data["ingress"][0]["from"]
     assert admitted["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "shop"
+
+
+def test_a_managed_database_and_redis_are_reached_only_at_their_configured_ranges(helm, tmp_path):
+    values = {
+        "database": {"cidr": "10.20.0.5/32"},
+        "redis": {"cidr": "10.20.0.6/32", "cacheUrl": "redis://cache.example.internal:6379/0"},
+    }
+    documents = manifests(helm, tmp_path, values)
+    egress = by_kind(documents, "NetworkPolicy")["shop-desideliver-egress"]["spec"]["egress"]
+    blocks = {
+        peer["ipBlock"]["cidr"]: rule["ports"][0]["port"] for rule in egress for peer in rule["to"] if "ipBlock" in peer
+    }
+    assert blocks == {"10.20.0.5/32": 5432, "10.20.0.6/32": 6379}
+    config = by_kind(documents, "ConfigMap")["shop-desideliver"]["data"]
+    assert config["REDIS_CACHE_URL"] == "redis://cache.example.internal:6379/0"
+    assert config["REDIS_URL"] == "redis://redis.example.internal:6379/0"
 
 
 @pytest.mark.parametrize(

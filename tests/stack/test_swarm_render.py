@@ -30,7 +30,18 @@ def rendered(tmp_path) -> tuple[dict, str]:
 def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
     _, path = rendered(tmp_path)
     loaded = yaml.safe_load(run(["docker", "stack", "config", "-c", path]).stdout)
-    assert set(loaded["services"]) == {"proxy", "ready-backends", "backend", "worker", "beat", "db", "redis", "backup"}
+    assert set(loaded["services"]) == {
+        "proxy",
+        "ready-backends",
+        "backend",
+        "worker",
+        "beat",
+        "db",
+        "redis",
+        "cache",
+        "backup",
+    }
+    assert all("encrypted" in network["driver_opts"] for network in loaded["networks"].values())
 
 
 def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):

@@ -11,7 +11,6 @@ from django.core import mail
 from django.utils import timezone
 from notifications import services
 from notifications.models import OutboxEmail
-
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -83,7 +82,9 @@ def test_admin_actions_need_the_change_permission(client, customer, onion):
 
 def test_token_tables_are_for_superusers_only_and_never_show_a_token(client, customer, staff):
     refresh = RefreshToken.for_user(customer)
-    staff.user_permissions.set(Permission.objects.filter(codename__in=["view_outstandingtoken", "view_blacklistedtoken"]))
+    staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_outstandingtoken", "view_blacklistedtoken"])
+    )
     client.force_login(staff)
     assert client.get("/admin/token_blacklist/outstandingtoken/").status_code == 403
     staff.is_superuser = True
