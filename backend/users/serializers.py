@@ -43,11 +43,6 @@ class RegisterSerializer(serializers.Serializer):
         max_length=16, required=False, allow_blank=True, validators=User._meta.get_field("phone").validators
     )
 
-    def validate_email(self, value: str) -> str:
-        if User.objects.filter(email=value).exists():
-            raise serializers.ValidationError("An account with this email already exists.")
-        return value
-
     def validate(self, attrs):
         candidate = User(email=attrs["email"], full_name=attrs.get("full_name", ""))
         try:
@@ -63,6 +58,11 @@ def _checked_password(password: str, user: User) -> str:
     except Exception as exc:  # django.core.exceptions.ValidationError
         raise serializers.ValidationError(list(exc.messages)) from exc
     return password
+
+
+class RegisteredSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    email = serializers.EmailField()
 
 
 class TokenPairSerializer(serializers.Serializer):

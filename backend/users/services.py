@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
@@ -35,8 +36,35 @@ def address_save(*, address: Address) -> Address:
     return address
 
 
-def user_register(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
-    return User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str = "", phone: str = "") -> None:
+    """Creates the account, or, if the address already has one, emails its owner: the
+    caller answers both the same way, so sign-up never tells whether an address is
+    registered (the email tells the owner). Each case emails the address once and
+    hashes the password once, so neither the answer nor its timing differs."""
+    address = canonical_email(email)
+    existing = User.objects.filter(email=address).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=address, password=password, full_name=full_name, phone=phone)
+        except IntegrityError:  # a sign-up with the same address committed a moment ago
+            existing = User.objects.get(email=address)
+        else:
+            email_verification_request(user=user)
+            return
+    make_password(password)
+    _account_link_email(
+        user=existing,
+        subject="Someone tried to sign up with your address",
+        text=(
+            "Someone tried to create a DesiDeliver account with this address, which already has one.\n\n"
+            "If it was you, sign in; if you have forgotten your password, reset it here:\n{link}\n\n"
+            "If it was not you, ignore this email; nothing has changed.\n"
+        ),
+        url=settings.PASSWORD_RESET_URL,
+        token=default_token_generator.make_token(existing),
+    )
 
 
 def tokens_for(user: User) -> dict[str, str]:

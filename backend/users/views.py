@@ -13,6 +13,7 @@ from .serializers import (
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
     RefreshSerializer,
+    RegisteredSerializer,
     RegisterSerializer,
     TokenPairSerializer,
     UserSerializer,
@@ -20,21 +21,31 @@ from .serializers import (
 from .throttles import AUTH_THROTTLES, SIGNED_IN_THROTTLES
 
 
-class RegisterView(generics.GenericAPIView):
-    """Creates a customer account and returns it with a JWT pair."""
+class PublicAuthView(APIView):
+    """An endpoint for people not signed in: no authentication, the sign-in throttles."""
 
-    serializer_class = RegisterSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
     throttle_classes = AUTH_THROTTLES
+
+
+class RegisterView(PublicAuthView):
+    """Creates a customer account; sign in with it next (POST /api/auth/login/).
+
+    The answer is the same whether or not the address already had an account: the
+    address gets an email either way (a confirmation link, or a note to its owner)."""
+
     throttle_scope = "register"
 
-    @extend_schema(responses={201: UserSerializer})
+    @extend_schema(request=RegisterSerializer, responses={201: RegisteredSerializer})
     def post(self, request):
-        serializer = self.get_serializer(data=request.data)
+        serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_register(**serializer.validated_data)
-        body = {"user": UserSerializer(user).data, **services.tokens_for(user)}
+        services.user_register(**serializer.validated_data)
+        body = {
+            "detail": "We have emailed this address. If it had no account, yours is ready: sign in with it.",
+            "email": serializer.validated_data["email"],
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -74,12 +85,9 @@ class PasswordChangeView(APIView):
         return Response(tokens)
 
 
-class PasswordResetView(APIView):
+class PasswordResetView(PublicAuthView):
     """Emails a reset link if the address has an account; answers the same either way."""
 
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-    throttle_classes = AUTH_THROTTLES
     throttle_scope = "password_reset"
 
     @extend_schema(request=PasswordResetSerializer, responses={202: None})
@@ -92,12 +100,9 @@ class PasswordResetView(APIView):
         )
 
 
-class PasswordResetConfirmView(APIView):
+class PasswordResetConfirmView(PublicAuthView):
     """Sets a new password from an emailed link's uid and token; every refresh token is revoked."""
 
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-    throttle_classes = AUTH_THROTTLES
     throttle_scope = "password_reset"
 
     @extend_schema(request=PasswordResetConfirmSerializer, responses=TokenPairSerializer)
@@ -123,12 +128,9 @@ class EmailVerifyRequestView(APIView):
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
-class EmailVerifyView(APIView):
+class EmailVerifyView(PublicAuthView):
     """Confirms the address from an emailed link's uid and token (works once)."""
 
-    permission_classes = [permissions.AllowAny]
-    authentication_classes = []
-    throttle_classes = AUTH_THROTTLES
     throttle_scope = "email_verify"
 
     @extend_schema(request=EmailVerifySerializer, responses=UserSerializer)

@@ -47,9 +47,19 @@ def without_names(section: dict) -> dict:
     return {name: {key: value for key, value in spec.items() if key != "name"} for name, spec in section.items()}
 
 
+def unused_secrets(model: dict) -> set[str]:
+    """Optional secrets left unset: the compose file points them at /dev/null, which
+    Swarm refuses (a secret must hold 1 byte or more), so the stack leaves them out."""
+    return {name for name, spec in (model.get("secrets") or {}).items() if spec.get("file") == "/dev/null"}
+
+
 def stack_file(model: dict) -> dict:
     stack = {"version": "3.9", "services": {}}
+    unused = unused_secrets(model)
+    model["secrets"] = {name: spec for name, spec in (model.get("secrets") or {}).items() if name not in unused}
     for name, service in model["services"].items():
+        if service.get("secrets"):
+            service["secrets"] = [secret for secret in service["secrets"] if secret.get("source") not in unused]
         stack["services"][name] = service_for_swarm(service)
     for section in ("networks", "volumes", "secrets", "configs"):
         if model.get(section):

@@ -42,6 +42,8 @@ def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
         "backup",
     }
     assert all("encrypted" in network["driver_opts"] for network in loaded["networks"].values())
+    # An optional secret left unset (/dev/null) would be an empty Swarm secret, which Swarm refuses.
+    assert "django_superuser_password" not in loaded["secrets"]
 
 
 def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):

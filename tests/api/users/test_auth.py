@@ -1,4 +1,5 @@
 import pytest
+from django.core import mail
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.api.conftest import PASSWORD, client_for, make_address
@@ -7,26 +8,41 @@ from users.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_register_creates_a_customer_and_returns_tokens(api):
-    response = api.post(
-        "/api/auth/register/",
-        {"email": "Meera@Example.in", "password": PASSWORD, "full_name": "Meera", "phone": "+919812345678"},
-        format="json",
-    )
+def test_register_creates_a_customer_who_can_then_sign_in(api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/auth/register/",
+            {"email": "Meera@Example.in", "password": PASSWORD, "full_name": "Meera", "phone": "+919812345678"},
+            format="json",
+        )
     assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["user"]["email"] == "meera@example.in"
-    assert body["user"]["is_staff"] is False
-    assert body["access"] and body["refresh"]
-    me = api.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert response.json()["email"] == "meera@example.in"
+    user = User.objects.get(email="meera@example.in")
+    assert user.is_staff is False
+    tokens = api.post("/api/auth/login/", {"email": "meera@example.in", "password": PASSWORD}, format="json").json()
+    me = api.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert me.status_code == 200
     assert me.json()["full_name"] == "Meera"
+    (message,) = mail.outbox
+    assert message.to == ["meera@example.in"] and "confirm" in message.body.lower()
 
 
-def test_register_refuses_a_taken_email_in_any_case(api, customer):
-    response = api.post("/api/auth/register/", {"email": customer.email.upper(), "password": PASSWORD}, format="json")
-    assert response.status_code == 400
-    assert "email" in response.json()
+def test_register_answers_a_taken_email_exactly_as_a_new_one_and_tells_the_owner(
+    api, customer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = api.post(
+            "/api/auth/register/", {"email": customer.email.upper(), "password": "x" + PASSWORD}, format="json"
+        )
+        new = api.post("/api/auth/register/", {"email": "new@example.in", "password": PASSWORD}, format="json")
+    assert taken.status_code == new.status_code == 201
+    assert taken.json()["detail"] == new.json()["detail"]
+    assert set(taken.json()) == set(new.json())
+    owner_note = next(message for message in mail.outbox if message.to == [customer.email])
+    assert "already has one" in owner_note.body
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD), "the existing account is untouched"
+    assert User.objects.filter(email=customer.email).count() == 1
 
 
 @pytest.mark.parametrize(
