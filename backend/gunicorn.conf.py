@@ -15,7 +15,7 @@ import time
 from gunicorn.glogging import Logger
 
 # (Not "import config": Gunicorn would take a module-level "config" for its own setting.)
-from desideliver_backend.config import boolean, integer, networks
+from desideliver_backend.env import boolean, integer, networks
 
 
 def _cpu_limit() -> int:

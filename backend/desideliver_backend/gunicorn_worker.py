@@ -5,14 +5,15 @@ which waits up to 5 s for the request's first bytes before parking it. A client
 that connects and waits (a proxy's spare upstream connection, a browser's
 preconnect, a load balancer's TCP check) holds a thread for those 5 s; as many
 such connections as threads stop the worker, health checks included (measured:
-4 idle connections delayed the next request by 5.0 s; gunicorn PR #3635 proposes
-the same change upstream). This worker parks a connection without data in its
+4 idle connections delayed the next request by 5.0 s; benoitc/gunicorn#3635
+proposes the same change upstream). This worker parks a connection without data in its
 main poller, as gthread already does after those 5 s: a pool thread only ever
 gets a connection with bytes to read, and one that stays silent is closed after
 ``keepalive`` seconds, or within a moment when the worker stops.
 """
 
 import errno
+import inspect
 import selectors
 import socket
 import time
@@ -62,15 +63,38 @@ def _has_bytes(sock: socket.socket) -> bool:
     return True
 
 
-# The worker relies on these parts of gthread; a Gunicorn upgrade that drops one
-# should stop start-up here, not quietly bring the stall back.
-_missing = [
-    name
-    for name in ("enqueue_req", "on_pending_socket_readable", "murder_pending", "_cap_keepalive")
-    if not hasattr(gthread.ThreadWorker, name)
-]
-if _missing:
+# What this worker relies on in gthread (Gunicorn 27.0, pinned to that minor in
+# requirements/base.in): method signatures and the state ThreadWorker.__init__ sets up.
+# A Gunicorn upgrade that changes one stops start-up here, not quietly brings the stall back.
+GTHREAD_SHAPE = {
+    "TConn.__init__": ["self", "cfg", "sock", "client", "server"],
+    "ThreadWorker.enqueue_req": ["self", "conn"],
+    "ThreadWorker.accept": ["self", "listener"],
+    "ThreadWorker.on_pending_socket_readable": ["self", "conn", "client"],
+    "ThreadWorker.murder_pending": ["self"],
+    "ThreadWorker._cap_keepalive": ["self", "deadline"],
+}
+GTHREAD_STATE = ("self.pending_conns = deque()", "self.nr_conns = 0", "self.poller = ")
+
+
+def gthread_shape_changes(module=gthread) -> list[str]:
+    """How ``module`` (gthread) differs from the shape this worker was written for."""
+    changes = []
+    for dotted, expected in GTHREAD_SHAPE.items():
+        owner, name = dotted.split(".")
+        function = getattr(getattr(module, owner, None), name, None)
+        if function is None:
+            changes.append(f"{dotted} is gone")
+        elif list(inspect.signature(function).parameters) != expected:
+            changes.append(f"{dotted} takes ({', '.join(inspect.signature(function).parameters)})")
+    init = inspect.getsource(module.ThreadWorker.__init__)
+    unset = [line.split(" =")[0] for line in GTHREAD_STATE if line not in init]
+    changes += [f"ThreadWorker.__init__ no longer sets {attribute}" for attribute in unset]
+    return changes
+
+
+if _changes := gthread_shape_changes():
     raise ImportError(
-        f"Gunicorn {gunicorn.__version__}'s gthread worker has no {', '.join(_missing)}: "
-        "update desideliver_backend/gunicorn_worker.py"
+        f"Gunicorn {gunicorn.__version__}'s gthread worker changed shape ({'; '.join(_changes)}): "
+        "update desideliver_backend/gunicorn_worker.py (see benoitc/gunicorn#3635)"
     )

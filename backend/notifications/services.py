@@ -28,8 +28,6 @@ from .models import OutboxEmail
 
 logger = logging.getLogger("desideliver.notifications")
 
-SWEEP_GRACE = timedelta(seconds=30)  # a row younger than this is still on its way from on_commit
-
 
 def email_enqueue(
     *,
@@ -69,7 +67,7 @@ def email_dispatch(*, email_id: int, priority: int = OutboxEmail.Priority.NOTICE
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+    return timedelta(seconds=min(settings.OUTBOX_BACKOFF_SECONDS * 2 ** (attempts - 1), 3600))
 
 
 def email_send(*, email_id: int) -> str:
@@ -126,8 +124,9 @@ def _without_secret(email: OutboxEmail) -> dict:
 def emails_due() -> list[tuple[int, int]]:
     """Pending rows whose next attempt is due and that are not fresh from a commit."""
     now = timezone.now()
+    grace_cutoff = now - timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
     due = OutboxEmail.objects.filter(
-        status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now, created_at__lte=now - SWEEP_GRACE
+        status=OutboxEmail.Status.PENDING, next_attempt_at__lte=now, created_at__lte=grace_cutoff
     )
     return list(due.order_by("next_attempt_at").values_list("pk", "priority")[:500])
 

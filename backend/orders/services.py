@@ -17,10 +17,11 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
-from notifications.services import email_enqueue
 
 from cart.models import Cart
 from desideliver_backend.exceptions import DomainError
+from notifications.services import email_enqueue
+from products.lock_objects import products_locked_for_stock
 from products.models import Product
 from users.models import Address
 
@@ -101,8 +102,8 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
         if not lines:
             raise OrderError("Your cart is empty.", field="cart")
         _check_customer_limits(user=user, lines=lines)
-        products = Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk")
-        products = {product.pk: product for product in products.select_related("category")}
+        products = products_locked_for_stock(pid for pid, _ in lines).select_related("category")
+        products = {product.pk: product for product in products}
 
         order_items = []
         for product_id, quantity in lines:
@@ -150,8 +151,7 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
 
 def _return_stock(order: Order) -> None:
     lines = list(order.items.exclude(product=None).order_by("product_id").values_list("product_id", "quantity"))
-    # Lock every product first, in id order like order_create, so the two never deadlock.
-    list(Product.objects.select_for_update().filter(pk__in=[pid for pid, _ in lines]).order_by("pk").values("pk"))
+    list(products_locked_for_stock(pid for pid, _ in lines).values("pk"))
     for product_id, quantity in lines:
         Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
 

@@ -12,6 +12,7 @@ from desideliver_backend.throttling import UserThrottle
 
 from . import services
 from .models import Order
+from .selectors import orders_visible_to
 from .serializers import OrderCreateSerializer, OrderSerializer, OrderStatusSerializer
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
@@ -31,11 +32,6 @@ class OrderThrottle(UserThrottle):
     notices to unverified addresses) still hold, and the shop keeps taking orders."""
 
     fail_open = True
-
-
-def orders_visible_to(user):
-    orders = Order.objects.prefetch_related("items")
-    return orders if user.is_staff else orders.filter(user=user)
 
 
 class OrderListView(generics.ListAPIView):

@@ -24,9 +24,10 @@ import functools
 import hashlib
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
@@ -43,10 +44,10 @@ django_cache = ConnectionProxy(caches, "catalogue")
 
 
 def _database_version() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT value::text FROM products_catalogueversion WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else ""
+    # Through the app registry: products.models imports this module (CatalogueQuerySet).
+    version_model = apps.get_model("products", "CatalogueVersion")
+    value = version_model.objects.filter(pk=1).values_list("value", flat=True).first()
+    return str(value) if value is not None else ""
 
 
 def _current_version(cached: str | None) -> str:

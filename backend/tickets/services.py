@@ -1,9 +1,9 @@
 """Support tickets: customers open and follow up, staff reply and close."""
 
 from django.db import transaction
-from notifications.services import email_enqueue
 
 from desideliver_backend.exceptions import DomainError
+from notifications.services import email_enqueue
 from orders.models import Order
 
 from .models import Ticket, TicketMessage

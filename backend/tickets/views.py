@@ -6,12 +6,8 @@ from rest_framework.views import APIView
 
 from . import services
 from .models import Ticket
+from .selectors import tickets_visible_to
 from .serializers import TicketMessageSerializer, TicketOpenSerializer, TicketReplySerializer, TicketSerializer
-
-
-def tickets_visible_to(user):
-    tickets = Ticket.objects.select_related("user").prefetch_related("messages__author")
-    return tickets if user.is_staff else tickets.filter(user=user)
 
 
 class TicketListView(generics.ListAPIView):

@@ -5,12 +5,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
-from notifications.models import OutboxEmail
-from notifications.services import email_enqueue
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from desideliver_backend.exceptions import DomainError
+from notifications.models import OutboxEmail
+from notifications.services import email_enqueue
 
 from .models import Address, User, canonical_email
 

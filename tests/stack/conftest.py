@@ -5,6 +5,7 @@ ports and volumes, so a developer's running stack and data are never touched.
 A machine without a working Docker engine fails this suite; it never skips.
 """
 
+import os
 import secrets
 import socket
 import uuid
@@ -12,6 +13,10 @@ import uuid
 import pytest
 
 from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_login, run
+
+# Every stack of the suite probes its services each second, so `up --wait` and waits
+# for "healthy" return a second after the fact (docker-compose.yml explains the timing).
+os.environ.setdefault("HEALTHCHECK_INTERVAL", "1s")
 
 DEV_PORT = 18000
 PROD_PORT = 18100  # HTTPS at the edge; plain HTTP on the next port
@@ -28,10 +33,23 @@ PROD_SECRETS = {
     "orders=10000/hour",
     "ORDER_MAX_PENDING": "10000",
     "OUTBOX_UNVERIFIED_PER_HOUR": "10000",
-    # The email fault tests wait out a dead worker's claim and the sweep: short ones.
-    "OUTBOX_SWEEP_SECONDS": "10",
-    "OUTBOX_CLAIM_SECONDS": "30",
+    # The email fault tests wait out a dead worker's claim, the sweep and retries: short ones.
+    "OUTBOX_SWEEP_SECONDS": "5",
+    "OUTBOX_SWEEP_GRACE_SECONDS": "3",
+    "OUTBOX_CLAIM_SECONDS": "10",
+    "OUTBOX_BACKOFF_SECONDS": "2",
 }
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    """One xdist group per stack (scripts/dev test-stack runs two workers, --dist loadgroup):
+    every test of the shared production stack on one worker, every test of the shared dev
+    stack on one worker, and each other module (a stack of its own, or none) apart."""
+    for item in items:
+        used = set(item.fixturenames)
+        group = "prod-stack" if "prod_stack" in used else "dev-stack" if "dev_stack" in used else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _port_free(port: int) -> bool:

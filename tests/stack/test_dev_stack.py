@@ -122,6 +122,12 @@ def test_files_written_in_the_checkout_belong_to_its_owner(dev_stack):
         assert probe.stat().st_uid == REPO_DIR.stat().st_uid
     finally:
         probe.unlink(missing_ok=True)
+    server_uids = {
+        line.split()[0]
+        for line in dev_stack.exec("backend", "ps", "-eo", "uid=,args=").stdout.splitlines()
+        if "runserver" in line
+    }
+    assert server_uids == {str(REPO_DIR.stat().st_uid)}, "the dev server must run as the checkout's owner"
     pycache = list((REPO_DIR / "backend").rglob("__pycache__"))
     foreign = [path for path in pycache if path.stat().st_uid != REPO_DIR.stat().st_uid]
     assert not foreign, f"the container left foreign-owned caches in the checkout: {foreign[:3]}"

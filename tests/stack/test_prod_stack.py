@@ -52,7 +52,7 @@ def gunicorn_sockets(stack, state: str) -> int:
     return sum(1 for row in rows if row.split()[1].endswith(":1F40") and row.split()[3] == state)
 
 
-def test_gunicorn_is_pid_1s_direct_child_with_a_listening_worker_per_cpu(prod_stack):
+def test_gunicorn_is_pid_1_with_a_listening_worker_per_cpu(prod_stack):
     cpus = math.ceil(float(prod_stack.inspect("backend")["HostConfig"]["NanoCpus"]) / 1e9)
     # One master plus one worker per CPU the container may use, each worker with its own socket.
     assert len(prod_stack.gunicorn_workers()) == cpus

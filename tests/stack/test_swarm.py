@@ -137,7 +137,11 @@ def swarm(prod_stack, tmp_path_factory):
         EDGE_HTTPS_PORT=str(PORT),
         EDGE_HTTP_PORT=str(PORT + 1),
         BACKEND_IMAGE=prod_stack.inspect("backend")["Config"]["Image"],
-        **{name: os.environ[name] for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE") if name in os.environ},
+        **{
+            name: os.environ[name]
+            for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "HEALTHCHECK_INTERVAL")
+            if name in os.environ
+        },
     )
     for name, length in (("SECRET_KEY", 50), ("DB_PASSWORD", 16), ("REDIS_PASSWORD", 24), ("SENDGRID_API_KEY", 20)):
         path = folder / name.lower()

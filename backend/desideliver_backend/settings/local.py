@@ -4,23 +4,23 @@ Runs with no .env at all against the compose service names (db, redis); every
 default below can be overridden from the environment.
 """
 
-import os
+from desideliver_backend import env
 
-LOCAL_DEFAULTS = {
-    "DEBUG": "true",
-    "SECRET_KEY": "django-insecure-local-development-key-not-for-production",
-    "ALLOWED_HOSTS": "localhost,127.0.0.1,0.0.0.0,[::1],backend",
-    "DB_NAME": "desideliver_dev",
-    "DB_USER": "desideliver",
-    "DB_PASSWORD": "desideliver",
-    "DB_HOST": "db",
-    "REDIS_URL": "redis://redis:6379/0",
-    "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-    "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173",
-}
-for _name, _value in LOCAL_DEFAULTS.items():
-    if not os.environ.get(f"{_name}_FILE"):
-        os.environ.setdefault(_name, _value)
+# Stand-ins for variables that are not set (the environment and _FILE secrets win).
+env.use_defaults(
+    {
+        "DEBUG": "true",
+        "SECRET_KEY": "django-insecure-local-development-key-not-for-production",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1,0.0.0.0,[::1],backend",
+        "DB_NAME": "desideliver_dev",
+        "DB_USER": "desideliver",
+        "DB_PASSWORD": "desideliver",
+        "DB_HOST": "db",
+        "REDIS_URL": "redis://redis:6379/0",
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173",
+    }
+)
 
 from .base import *  # noqa: E402, F403
 from .base import LOGGING, MIDDLEWARE, REST_FRAMEWORK, STORAGES  # noqa: E402

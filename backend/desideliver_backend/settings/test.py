@@ -1,6 +1,6 @@
 """Tests: local settings against the same PostgreSQL and Redis, made fast and isolated."""
 
-from desideliver_backend import config
+from desideliver_backend import env
 
 from .local import *  # noqa: F403
 from .local import CACHES, REDIS_PASSWORD
@@ -11,7 +11,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {alias: {**cache, "KEY_PREFIX": "desideliver-test"} for alias, cache in CACHES.items()}
 # Most tests run tasks inline; tests/api/notifications runs a real worker on the real
 # broker, in a Redis database of its own so the dev stack's worker never takes its tasks.
-CELERY_BROKER_URL = config.redis_url_for_database(CACHES["default"]["LOCATION"], 3, REDIS_PASSWORD)
+CELERY_BROKER_URL = env.redis_url_for_database(CACHES["default"]["LOCATION"], 3, REDIS_PASSWORD)
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desideliver_backend import config
+from desideliver_backend import proxies
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
 
@@ -128,7 +128,7 @@ def test_production_trusts_forwarded_headers_only_from_its_own_docker_networks_b
     own_address = ipaddress.ip_address(socket.gethostbyname(socket.gethostname()))
     assert any(own_address in network for network in networks), (own_address, networks)
     assert all(network.prefixlen >= 8 for network in networks), "never the whole internet"
-    gateway = ipaddress.ip_address(config._docker_gateway(config._routes()))
+    gateway = ipaddress.ip_address(proxies._docker_gateway(proxies._routes()))
     assert not any(gateway in network for network in networks), "the host (published ports) is a client, not a proxy"
     assert run_django(
         {"TRUSTED_PROXIES": "10.0.0.0/8"}, *settings_value("settings.TRUSTED_PROXIES")

@@ -12,10 +12,10 @@ from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.utils import timezone
-from notifications import services, tasks
-from notifications.models import OutboxEmail
 
 from desideliver_backend.celery import WORKER_HEARTBEAT, SingleBeatScheduler, app
+from notifications import services, tasks
+from notifications.models import OutboxEmail
 from orders.models import Order
 from tests.api.conftest import client_for, make_address, make_product, make_user
 

@@ -9,11 +9,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.utils import timezone
-from notifications import services
-from notifications.models import OutboxEmail
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from notifications import services
+from notifications.models import OutboxEmail
 from orders.models import Order
 from tests.api.conftest import PASSWORD, make_address, make_product, make_user
 

@@ -1,4 +1,5 @@
-"""Every variable the compose files read is listed, with its meaning, in .env.example."""
+"""Every variable the compose files read is listed, with its meaning: the development
+stack's in .env.example, production's there or in deploy/production.env.example."""
 
 import re
 from pathlib import Path
@@ -8,12 +9,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/docker-stack.yml"]
+PRODUCTION = [".env.example", "deploy/production.env.example"]
+COMPOSE_FILES = {
+    "docker-compose.yml": [".env.example"],
+    "docker-compose.prod.yml": PRODUCTION,
+    "deploy/swarm/docker-stack.yml": PRODUCTION,
+}
 
 
 @pytest.mark.parametrize("compose_file", COMPOSE_FILES)
 def test_every_compose_variable_is_in_the_env_example(compose_file):
-    documented = (ROOT / ".env.example").read_text()
+    documented = "".join((ROOT / name).read_text() for name in COMPOSE_FILES[compose_file])
     variables = set(re.findall(r"\$\{(\w+)", (ROOT / compose_file).read_text()))
     missing = sorted(name for name in variables if not re.search(rf"\b{name}\b", documented))
-    assert missing == [], f"{compose_file} reads variables .env.example does not list"
+    assert missing == [], f"{compose_file} reads variables {' or '.join(COMPOSE_FILES[compose_file])} does not list"

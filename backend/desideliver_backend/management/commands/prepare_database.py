@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
 
-from desideliver_backend import config
+from desideliver_backend import env
 from users.models import canonical_email
 
 # An arbitrary, fixed key: every DesiDeliver process migrating takes the same lock.
@@ -100,10 +100,10 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _ensure_superuser(self) -> None:
-        email = config.string("DJANGO_SUPERUSER_EMAIL", "")
+        email = env.string("DJANGO_SUPERUSER_EMAIL", "")
         if not email:
             return
-        password = config.string("DJANGO_SUPERUSER_PASSWORD", "")
+        password = env.string("DJANGO_SUPERUSER_PASSWORD", "")
         if not password:
             raise CommandError(
                 "DJANGO_SUPERUSER_EMAIL is set but DJANGO_SUPERUSER_PASSWORD (or DJANGO_SUPERUSER_PASSWORD_FILE) is not"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import urllib.parse
-from pathlib import Path
 
 import environ
 
@@ -30,17 +29,33 @@ class ConfigurationError(SystemExit):
         super().__init__(f"configuration error: {name} {problem} (see .env.example)")
 
 
+# django-environ's file-aware view of os.environ: NAME_FILE, when set, wins over NAME.
+# Not cached, so a rotated secret file is read again by the next process that starts.
+_environ = environ.FileAwareMapping(cache=False)
+
+
+# What a settings module states for its environment (local.py's development defaults),
+# used for a variable that is neither set nor given by a file. os.environ is never written.
+_environment_defaults: dict[str, str] = {}
+
+
+def use_defaults(defaults: dict[str, str]) -> None:
+    _environment_defaults.update(defaults)
+
+
 def _raw(name: str) -> str | None:
-    """The variable's value, read from ``<NAME>_FILE`` when that is set."""
-    file_path = os.environ.get(f"{name}_FILE")
-    if file_path:
-        try:
-            return Path(file_path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigurationError(
-                f"{name}_FILE", f"points at an unreadable file: {exc.strerror}: {file_path}"
-            ) from None
-    return os.environ.get(name)
+    """The variable's value, read from ``<NAME>_FILE`` when that is set (stripped of the
+    newline an editor or ``echo`` leaves at the end of a file), else the environment's
+    default if one was stated."""
+    try:
+        value = _environ.get(name)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"{name}_FILE", f"points at an unreadable file: {exc.strerror}: {os.environ[f'{name}_FILE']}"
+        ) from None
+    if value is None:
+        return _environment_defaults.get(name)
+    return value.strip() if os.environ.get(f"{name}_FILE") else value
 
 
 def string(name: str, default: str | object = _MISSING) -> str:
@@ -141,52 +156,6 @@ def redis_url(name: str = "REDIS_URL", default: str | object = _MISSING) -> str:
     return url
 
 
-def _routes() -> list[tuple[ipaddress.IPv4Address, ipaddress.IPv4Address, ipaddress.IPv4Address]]:
-    """The container's IPv4 routes (destination, gateway, mask), from /proc/net/route."""
-    try:
-        lines = Path("/proc/net/route").read_text().splitlines()[1:]
-    except OSError:
-        return []
-
-    def address(field: str) -> ipaddress.IPv4Address:
-        return ipaddress.IPv4Address(int(field, 16).to_bytes(4, "little"))
-
-    rows = [line.split() for line in lines]
-    return [(address(row[1]), address(row[2]), address(row[7])) for row in rows if len(row) > 7]
-
-
-def _docker_gateway(routes) -> str | None:
-    """The container's default gateway: where traffic to a published port comes from."""
-    for destination, gateway, _ in routes:
-        if int(destination) == 0:
-            return str(gateway)
-    return None
-
-
-def _docker_networks(routes) -> list[str]:
-    """The IPv4 networks this container is attached to (its directly connected routes),
-    less their gateways: the host, where traffic to a published port comes from, is a
-    client like any other. Docker gives a network's gateway its first address."""
-    gateway = _docker_gateway(routes)
-    found = []
-    for destination, via, mask in routes:
-        if int(via) != 0 or int(mask) == 0:
-            continue  # not a directly connected network
-        network = ipaddress.IPv4Network(f"{destination}/{mask}", strict=False)
-        peers = [network]
-        for excluded in {network.network_address + 1, gateway and ipaddress.IPv4Address(gateway)}:
-            if excluded and network.prefixlen < 31 and excluded in network:
-                peers = [rest for part in peers for rest in _without(part, excluded)]
-        found.extend(str(peer) for peer in ipaddress.collapse_addresses(peers))
-    return found
-
-
-def _without(network: ipaddress.IPv4Network, address: ipaddress.IPv4Address):
-    if address not in network:
-        return [network]
-    return list(network.address_exclude(ipaddress.IPv4Network(address)))
-
-
 def networks(name: str, default: str = "") -> list[str]:
     """A comma-separated list of addresses or networks (10.0.0.5, 172.16.0.0/12, ::1);
     the word ``docker-gateway`` stands for this container's default gateway, and
@@ -194,16 +163,13 @@ def networks(name: str, default: str = "") -> list[str]:
     (where a proxy container on the same compose network connects from)."""
     found = []
     items = string_list(name, [item for item in default.split(",") if item])
-    # Read once, and only when a Docker word asks for them.
-    routes = _routes() if {"docker-gateway", "docker-networks"} & set(items) else []
+    if {"docker-gateway", "docker-networks"} & set(items):
+        from desideliver_backend.proxies import docker_peers  # reads /proc/net/route; only when asked
+
+        docker = docker_peers()
     for item in items:
-        if item == "docker-gateway":
-            gateway = _docker_gateway(routes)
-            if gateway:
-                found.append(f"{gateway}/32")
-            continue
-        if item == "docker-networks":
-            found.extend(_docker_networks(routes))
+        if item in {"docker-gateway", "docker-networks"}:
+            found.extend(docker[item])
             continue
         try:
             found.append(str(ipaddress.ip_network(item, strict=False)))
