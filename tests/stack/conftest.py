@@ -52,6 +52,13 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
 
 
+def pytest_xdist_node_collection_finished(node, ids):
+    """Two workers that each started a shared stack would tear down each other's
+    containers: stop at once if xdist did not tag the tests with their group."""
+    if node.config.getoption("dist") == "loadgroup" and any("@" not in nodeid for nodeid in ids):
+        pytest.exit("xdist did not group the tests by stack (pytest-xdist#1386): see tests/stack/requirements.txt", 3)
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0

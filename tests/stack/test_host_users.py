@@ -33,7 +33,7 @@ def test_the_dev_container_writes_as_the_checkouts_owner(dev_stack, tmp_path, ow
         " && python manage.py makemigrations --check --dry-run >/dev/null"
     )
     try:
-        result = stack.compose("run", "--rm", "--no-deps", "--no-build", "backend", "sh", "-c", script)
+        result = stack.compose("run", "--rm", "--no-deps", "backend", "sh", "-c", script)
         assert result.stdout.split()[:2] == [str(owner), str(owner)], result.stdout
         for created in (checkout / name, checkout / f"{name}.d"):
             assert (created.stat().st_uid, created.stat().st_gid) == (owner, owner), created
