@@ -14,15 +14,17 @@ ENV PYTHONUNBUFFERED=1 \
 RUN groupadd --gid 1000 app \
  && useradd --uid 1000 --gid 1000 --create-home --shell /bin/bash app
 
-# deps: the runtime virtualenv, rebuilt only when the lock file changes.
+# deps: the runtime virtualenv, exactly as uv.lock pins it (hashes checked; a lock out
+# of step with pyproject.toml fails the build). Rebuilt only when those two files change
+# (the tools' settings in pyproject.toml count: they share the file).
 FROM base AS deps
 ARG UV_VERSION=0.13.9
-ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never
+ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never UV_NO_CACHE=1 \
+    UV_PROJECT_ENVIRONMENT=/opt/venv
 RUN python3 -m venv /opt/uv \
  && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==$UV_VERSION"
-COPY backend/requirements/base.txt /tmp/requirements/base.txt
-RUN /opt/uv/bin/uv venv --python "$(command -v python3)" /opt/venv \
- && /opt/uv/bin/uv pip install --no-cache --python /opt/venv/bin/python --no-deps -r /tmp/requirements/base.txt
+COPY pyproject.toml uv.lock /tmp/project/
+RUN /opt/uv/bin/uv sync --project /tmp/project --locked --no-dev --python "$(command -v python3)"
 
 # development: runtime plus dev dependencies and the tools a developer uses in
 # the container (git, psql, redis-cli, debugpy, pre-commit, ruff, pytest).
@@ -36,8 +38,7 @@ RUN apt-get update \
       procps less curl bash-completion \
  && rm -rf /var/lib/apt/lists/* \
  && git config --system --add safe.directory /workspace
-COPY backend/requirements/dev.txt /tmp/requirements/dev.txt
-RUN /opt/uv/bin/uv pip install --no-cache --python /opt/venv/bin/python --no-deps -r /tmp/requirements/dev.txt
+RUN /opt/uv/bin/uv sync --project /tmp/project --locked
 COPY scripts/docker-entrypoint.sh scripts/dev-server /usr/local/bin/
 # PYTHONDONTWRITEBYTECODE (from base) keeps __pycache__ out of the bind-mounted
 # checkout; the venv's bytecode was compiled at build time and is read as it is.

@@ -64,7 +64,7 @@ def _has_bytes(sock: socket.socket) -> bool:
 
 
 # What this worker relies on in gthread (Gunicorn 27.0, pinned to that minor in
-# requirements/base.in): method signatures and the state ThreadWorker.__init__ sets up.
+# pyproject.toml): method signatures and the state ThreadWorker.__init__ sets up.
 # A Gunicorn upgrade that changes one stops start-up here, not quietly brings the stall back.
 GTHREAD_SHAPE = {
     "TConn.__init__": ["self", "cfg", "sock", "client", "server"],

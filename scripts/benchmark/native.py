@@ -5,6 +5,8 @@ import statistics
 import subprocess
 import sys
 
+from tests.stack.lockfile import runtime_pins
+
 from .common import HTTPS, PROD_ENV, REPO, compose, get, report, sh, wait_until
 from .dev import DEV_PORT, DEV_PROJECT, dev_stack_env
 from .measure import wrk
@@ -18,7 +20,8 @@ def section_native(args) -> None:
     venv = REPO / ".bench" / "venv"
     if not (venv / "bin" / "pip").exists():
         sh(sys.executable, "-m", "venv", str(venv))
-    sh(str(venv / "bin" / "pip"), "install", "-q", "-r", "backend/requirements/base.txt")  # the lock may have moved
+    pins = [f"{name}=={version}" for name, version in runtime_pins().items()]
+    sh(str(venv / "bin" / "pip"), "install", "-q", *pins)  # the lock may have moved
     common = {
         "SECRET_KEY": PROD_ENV["SECRET_KEY"],
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

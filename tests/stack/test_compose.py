@@ -52,7 +52,7 @@ def test_a_source_only_change_reuses_the_dependency_layer(tmp_path, prod_stack):
     steps = {}
     for line in log.splitlines():
         step, _, text = line.partition(" ")
-        if step.startswith("#") and "pip install" in text:
+        if step.startswith("#") and "uv sync" in text:
             steps[step] = text
     assert steps, log[-3000:]
     for step, text in steps.items():

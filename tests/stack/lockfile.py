@@ -1,0 +1,33 @@
+"""What uv.lock says production installs: the runtime dependencies (no dev group) and
+everything they pull in, for this platform (Linux, CPython 3.13), name -> version."""
+
+import re
+import tomllib
+
+from tests.stack.stack import REPO_DIR
+
+# The lock covers every platform; a dependency behind one of these markers is not installed here.
+_NOT_HERE = re.compile(r"sys_platform == 'win32'|platform_system == 'Windows'|sys_platform == 'darwin'")
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def runtime_pins() -> dict[str, str]:
+    lock = tomllib.loads((REPO_DIR / "uv.lock").read_text())
+    packages = {canonical(package["name"]): package for package in lock["package"]}
+    project = packages["desideliver-backend"]
+    wanted = [dependency for dependency in project.get("dependencies", [])]
+    pins: dict[str, str] = {}
+    while wanted:
+        dependency = wanted.pop()
+        name = canonical(dependency["name"])
+        if name in pins or _NOT_HERE.search(dependency.get("marker", "")):
+            continue
+        package = packages[name]
+        pins[name] = package["version"]
+        wanted += package.get("dependencies", [])
+        for extra in dependency.get("extra", []):
+            wanted += package.get("optional-dependencies", {}).get(extra, [])
+    return pins
