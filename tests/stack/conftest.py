@@ -8,12 +8,10 @@ A machine without a working Docker engine fails this suite; it never skips.
 import os
 import secrets
 import socket
-import tempfile
 import uuid
 
 import pytest
 
-from tests.stack import swarm_engine
 from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_login, run
 
 # Every stack of the suite probes its services each second, so `up --wait` and waits
@@ -41,24 +39,6 @@ PROD_SECRETS = {
     "OUTBOX_CLAIM_SECONDS": "10",
     "OUTBOX_BACKOFF_SECONDS": "2",
 }
-
-
-def pytest_configure(config):
-    if not hasattr(config, "workerinput"):  # the controller: its workers inherit the variable
-        os.environ["STACK_SUITE_STATE"] = tempfile.mkdtemp(prefix="desideliver-stack-suite-")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session):
-    """Once every worker and stack is done: leave the Swarm the Swarm tests joined."""
-    if hasattr(session.config, "workerinput"):
-        return
-    unresolved = swarm_engine.leave_if_joined()
-    if unresolved:
-        session.config.get_terminal_writer().line(
-            f"ERROR after leaving the Swarm, restarted containers cannot resolve: {', '.join(unresolved)}", red=True
-        )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

@@ -3,20 +3,20 @@ scripts/swarm from a fresh copy of the checkout: HTTPS through the edge, three
 backend tasks all taking requests, an update under load that fails no request, an
 image that never gets healthy rolled back by Swarm with no failed request, a killed
 task replaced, and data that outlives `docker stack rm`. The engine is left as it
-was found: a Swarm this suite joined is left again at the end of the session, when
-the other stacks are done (tests/stack/swarm_engine.py says why).
+was found: a Swarm this suite joined is left again, and the running containers whose
+DNS names leaving drops are restarted.
 
-About four minutes, beside the other stacks of the suite."""
+About five minutes, the engine in Swarm mode meanwhile."""
 
 import json
 import os
 import secrets
 import signal
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.stack import swarm_engine
 from tests.stack.checkout import copy_checkout
 from tests.stack.load import steady_load
 from tests.stack.stack import (
@@ -36,12 +36,15 @@ pytestmark = pytest.mark.swarm
 # Not desideliver-stacktest: that is the dev stack's compose project, and its volumes
 # (desideliver-stacktest_postgres-data) would be this stack's.
 STACK = "desideliver-swarmtest"
-SWARM_IMAGE = "desideliver-backend:swarmtest"
 PORT = 18400  # HTTPS at the edge; plain HTTP on the next port
 
 
 def url(path: str) -> str:
     return f"https://localhost:{PORT}{path}"
+
+
+def swarm_state() -> str:
+    return run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]).stdout.strip()
 
 
 def containers(service: str) -> list[str]:
@@ -87,21 +90,34 @@ class Swarm:
         wait_for(lambda: http("GET", url("/health/ready/"), timeout=3).status == 200, timeout=180, what="ready")
 
 
-def production_image() -> str:
-    """The production image, built for this module (BuildKit reuses the suite's layers)."""
-    env = clean_env(
-        BACKEND_IMAGE=SWARM_IMAGE, SECRET_KEY="build", DB_PASSWORD="build", REDIS_PASSWORD="build", ALLOWED_HOSTS="x",
-        **{name: os.environ[name] for name in ("PYTHON_IMAGE",) if name in os.environ},
-    )  # fmt: skip
-    run(["docker", "compose", "-p", STACK, "-f", "docker-compose.prod.yml", "build", "backend"], env=env, timeout=900)
-    return SWARM_IMAGE
+def restore_container_names() -> None:
+    """`docker swarm leave` drops the DNS names of the containers already running on
+    user-defined bridge networks (moby/moby#45144): the suite's other stacks, and the
+    developer's own, could no longer find db or redis. A restart registers them again."""
+
+    def inspect(container: str, template: str) -> str:
+        return run(["docker", "inspect", "-f", template, container]).stdout.strip()
+
+    running = run(["docker", "ps", "-q"]).stdout.split()
+    builtin = {"bridge", "host", "none"}
+    affected = [c for c in running if set(json.loads(inspect(c, "{{json .NetworkSettings.Networks}}"))) - builtin]
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(lambda container: run(["docker", "restart", container]), affected))
+    checked = [c for c in affected if inspect(c, "{{if .State.Health}}y{{end}}")]
+    wait_for(lambda: all(container_healthy(c) for c in checked), timeout=180, what="the restarted containers healthy")
 
 
 @pytest.fixture(scope="module")
-def swarm(tmp_path_factory):
-    """The stack deployed on this engine's Swarm, with a production image built here."""
-    image = production_image()
-    joined = swarm_engine.join()
+def swarm(prod_stack, tmp_path_factory):
+    """The stack deployed on this engine's Swarm, with the production image the suite built."""
+    joined = swarm_state() != "active"
+    # Joining makes the docker_gwbridge network, which leaving keeps: it goes too.
+    had_gwbridge = bool(run(["docker", "network", "ls", "-q", "--filter", "name=^docker_gwbridge$"]).stdout.strip())
+    if joined:
+        run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"])
+    node = run(["docker", "info", "--format", "{{.Swarm.NodeID}}"]).stdout.strip()
+    labels = ["desideliver.app=true", "desideliver.db=true", "desideliver.redis=true"]
+    run(["docker", "node", "update", *[arg for label in labels for arg in ("--label-add", label)], node])
     checkout = copy_checkout(tmp_path_factory.mktemp("swarm-checkout"))
     folder = tmp_path_factory.mktemp("swarm-secrets")
     env = clean_env(
@@ -120,7 +136,7 @@ def swarm(tmp_path_factory):
         BACKUP_KEEP="2",
         EDGE_HTTPS_PORT=str(PORT),
         EDGE_HTTP_PORT=str(PORT + 1),
-        BACKEND_IMAGE=image,
+        BACKEND_IMAGE=prod_stack.inspect("backend")["Config"]["Image"],
         **{
             name: os.environ[name]
             for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "HEALTHCHECK_INTERVAL")
@@ -141,9 +157,24 @@ def swarm(tmp_path_factory):
         volumes = run(["docker", "volume", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}"])
         for volume in volumes.stdout.split():
             run(["docker", "volume", "rm", volume], check=False)
-        if not joined:
-            swarm_engine.remove_labels()
-        run(["docker", "image", "rm", image], check=False)
+        if joined:
+            run(["docker", "swarm", "leave", "--force"])
+            if not had_gwbridge:
+                run(["docker", "network", "rm", "docker_gwbridge"], check=False)
+            restore_container_names()
+            assert prod_stack.exec("backend", "getent", "hosts", "db", check=False).returncode == 0, (
+                "after leaving the Swarm the production stack's backend cannot resolve db"
+            )
+        else:
+            run(
+                [
+                    "docker",
+                    "node",
+                    "update",
+                    *[a for label in labels for a in ("--label-rm", label.split("=")[0])],
+                    node,
+                ]
+            )
 
 
 @pytest.fixture(scope="module")
