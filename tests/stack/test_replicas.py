@@ -39,8 +39,21 @@ def scaled(prod_stack, shopper):
     """Three replicas, each logging its requests, so shares can be counted."""
     env = {**prod_stack.env, "GUNICORN_ACCESS_LOG": "true"}
     prod_stack.compose("up", "--detach", "--wait", "--scale", f"backend={REPLICAS}", "backend", env=env)
+    # Healthy is not yet routed to: the edge sends a new replica requests after
+    # ready-backends' next passing probe and Caddy's next lookup (a second each).
+    warmup = uuid.uuid4().hex
+
+    def every_replica_answers() -> bool:
+        http("GET", prod_stack.url("/api/products/"), headers={"User-Agent": warmup})
+        return all(warmup in requests_logged(container) for container in backends(prod_stack))
+
+    wait_for(every_replica_answers, timeout=30, interval=0.1, what="the edge routing to every replica")
     yield env
     prod_stack.compose("up", "--detach", "--wait", "--scale", "backend=1", "backend")
+
+
+def requests_logged(container: str) -> str:
+    return run(["docker", "logs", container]).stdout
 
 
 def deploy(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -58,8 +71,7 @@ def test_migrations_ran_once_and_requests_spread_over_every_replica(prod_stack, 
         assert http("GET", prod_stack.url("/api/products/"), headers={"User-Agent": marker}).status == 200
     shares = Counter()
     for container in backends(prod_stack):
-        logs = run(["docker", "logs", container]).stdout
-        shares[container[:12]] = logs.count(marker)
+        shares[container[:12]] = requests_logged(container).count(marker)
     report(capsys, f"requests per replica: {dict(shares)}")
     assert len(shares) == REPLICAS
     assert all(count >= 10 for count in shares.values()), shares
