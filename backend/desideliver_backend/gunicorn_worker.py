@@ -85,8 +85,10 @@ def gthread_shape_changes(module=gthread) -> list[str]:
         function = getattr(getattr(module, owner, None), name, None)
         if function is None:
             changes.append(f"{dotted} is gone")
-        elif list(inspect.signature(function).parameters) != expected:
-            changes.append(f"{dotted} takes ({', '.join(inspect.signature(function).parameters)})")
+            continue
+        parameters = list(inspect.signature(function).parameters)
+        if parameters != expected:
+            changes.append(f"{dotted} takes ({', '.join(parameters)})")
     init = inspect.getsource(module.ThreadWorker.__init__)
     unset = [line.split(" =")[0] for line in GTHREAD_STATE if line not in init]
     changes += [f"ThreadWorker.__init__ no longer sets {attribute}" for attribute in unset]

@@ -18,7 +18,7 @@ def runtime_pins() -> dict[str, str]:
     lock = tomllib.loads((REPO_DIR / "uv.lock").read_text())
     packages = {canonical(package["name"]): package for package in lock["package"]}
     project = packages["desideliver-backend"]
-    wanted = [dependency for dependency in project.get("dependencies", [])]
+    wanted = list(project.get("dependencies", []))
     pins: dict[str, str] = {}
     while wanted:
         dependency = wanted.pop()

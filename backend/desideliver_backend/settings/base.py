@@ -8,8 +8,8 @@ from pathlib import Path
 
 from desideliver_backend import env
 
-# In this order, so that with several variables wrong, the first one named is the one
-# start-up always named first.
+# In the order start-up has always read them: with several variables wrong, the one
+# named is the same as before the split.
 # isort: off
 from .security import *  # noqa: F403
 from .database import *  # noqa: F403
