@@ -14,6 +14,7 @@ COMPOSE_FILES = {
     "docker-compose.yml": [".env.example"],
     "docker-compose.prod.yml": PRODUCTION,
     "deploy/swarm/docker-stack.yml": PRODUCTION,
+    "compose.images.yml": PRODUCTION,
 }
 
 
