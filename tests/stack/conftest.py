@@ -5,6 +5,7 @@ ports and volumes, so a developer's running stack and data are never touched.
 A machine without a working Docker engine fails this suite; it never skips.
 """
 
+import json
 import os
 import secrets
 import socket
@@ -89,15 +90,29 @@ def dev_stack():
     stack.down("--volumes")
 
 
+def production_stack() -> Stack:
+    """The suite's production stack (compose project desideliver-stacktest-prod), not started."""
+    env = {**PROD_SECRETS, **edge_env(PROD_PORT)}
+    return Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, env, scheme="https")
+
+
 @pytest.fixture(scope="session")
 def prod_stack():
-    env = {**PROD_SECRETS, **edge_env(PROD_PORT)}
-    stack = Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, env, scheme="https")
-    _start(stack, {name: port for name, port in env.items() if name.endswith("_PORT")})
+    stack = production_stack()
+    _start(stack, {name: port for name, port in stack.extra_env.items() if name.endswith("_PORT")})
     stack.trust_edge()
     stack.wait_ready()
     yield stack
     stack.down("--volumes")
+
+
+@pytest.fixture(scope="session")
+def production_image() -> str:
+    """The production stack's backend image, built (from the build cache, after the suite's
+    first session) without starting that stack."""
+    stack = production_stack()
+    stack.compose("build", "backend", timeout=900)
+    return json.loads(stack.compose("config", "--format", "json").stdout)["services"]["backend"]["image"]
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import secrets
 import signal
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -90,6 +91,26 @@ class Swarm:
         wait_for(lambda: http("GET", url("/health/ready/"), timeout=3).status == 200, timeout=180, what="ready")
 
 
+@contextmanager
+def containers_named_on_a_bridge(image: str):
+    """Two containers on a user-defined bridge network of their own, started before the
+    Swarm is joined: the ones whose names `docker swarm leave` drops (moby/moby#45144)."""
+    network, names = f"{STACK}-dns", [f"{STACK}-dns-{side}" for side in ("a", "b")]
+    run(["docker", "network", "create", network])
+    try:
+        for name in names:
+            run(["docker", "run", "-d", "--name", name, "--network", network, "--no-healthcheck",
+                 "--entrypoint", "sleep", image, "infinity"])  # fmt: skip
+        yield names
+    finally:
+        run(["docker", "rm", "-f", *names], check=False)
+        run(["docker", "network", "rm", network], check=False)
+
+
+def resolves(container: str, name: str) -> bool:
+    return run(["docker", "exec", container, "getent", "hosts", name], check=False).returncode == 0
+
+
 def restore_container_names() -> None:
     """`docker swarm leave` drops the DNS names of the containers already running on
     user-defined bridge networks (moby/moby#45144): the suite's other stacks, and the
@@ -108,8 +129,15 @@ def restore_container_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def swarm(prod_stack, tmp_path_factory):
+def swarm(production_image, tmp_path_factory):
     """The stack deployed on this engine's Swarm, with the production image the suite built."""
+    with containers_named_on_a_bridge(production_image) as (named, peer):
+        assert resolves(named, peer)
+        yield from swarm_on_this_engine(production_image, tmp_path_factory)
+        assert resolves(named, peer), "after leaving the Swarm a container on a bridge network cannot resolve its peer"
+
+
+def swarm_on_this_engine(production_image, tmp_path_factory):
     joined = swarm_state() != "active"
     # Joining makes the docker_gwbridge network, which leaving keeps: it goes too.
     had_gwbridge = bool(run(["docker", "network", "ls", "-q", "--filter", "name=^docker_gwbridge$"]).stdout.strip())
@@ -136,7 +164,7 @@ def swarm(prod_stack, tmp_path_factory):
         BACKUP_KEEP="2",
         EDGE_HTTPS_PORT=str(PORT),
         EDGE_HTTP_PORT=str(PORT + 1),
-        BACKEND_IMAGE=prod_stack.inspect("backend")["Config"]["Image"],
+        BACKEND_IMAGE=production_image,
         **{
             name: os.environ[name]
             for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "HEALTHCHECK_INTERVAL")
@@ -162,9 +190,6 @@ def swarm(prod_stack, tmp_path_factory):
             if not had_gwbridge:
                 run(["docker", "network", "rm", "docker_gwbridge"], check=False)
             restore_container_names()
-            assert prod_stack.exec("backend", "getent", "hosts", "db", check=False).returncode == 0, (
-                "after leaving the Swarm the production stack's backend cannot resolve db"
-            )
         else:
             run(
                 [
