@@ -1,7 +1,13 @@
 """Liveness and readiness probes for container health checks and load balancers.
 
 ``/health/live/``: the process answers; no I/O, so it stays cheap under load.
-``/health/ready/``: PostgreSQL and Redis both answer; otherwise 503 naming what failed.
+``/health/ready/``: 200 while PostgreSQL answers, 503 naming it when it does not.
+Redis is checked too but never makes a replica unready: both Redis instances are
+shared by every replica, so taking replicas out of rotation cannot help, and the
+site is built to run without them (catalogue reads fall back to PostgreSQL; the
+throttled sign-in and sign-up refuse with 503 and Retry-After). A Redis outage is answered as
+``"status": "degraded"`` with ``"degraded": [...]``. Each outage is logged at ERROR
+when it starts and at WARNING when it ends, not on every probe.
 The response never carries exception text (host names, versions); the log does.
 """
 
@@ -17,30 +23,53 @@ LIVE_PATH = "/health/live/"
 READY_PATH = "/health/ready/"
 
 
-def _check_database() -> str:
+def _check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-    return "ok"
 
 
-def _check_redis() -> str:
-    # The raw client bypasses the cache's IGNORE_EXCEPTIONS, so an outage shows here.
-    get_redis_connection("default").ping()
-    return "ok"
+def _redis_check(alias: str):
+    def check() -> None:
+        # The raw client bypasses the cache's IGNORE_EXCEPTIONS, so an outage shows here.
+        get_redis_connection(alias).ping()
+
+    return check
+
+
+# PostgreSQL decides readiness; the data Redis (broker, throttle counters, beat lock)
+# and the catalogue cache are reported.
+REQUIRED = {"database": _check_database}
+OPTIONAL = {"redis": _redis_check("default"), "cache": _redis_check("catalogue")}
+
+# Per process: what was down at the last probe, so an outage is logged when it starts
+# and when it ends, not once per probe.
+_down_before: set[str] = set()
+
+
+def _run(name: str, check) -> str:
+    try:
+        check()
+        return "ok"
+    except Exception as exc:  # any failure is reported, never raised
+        if name not in _down_before:
+            effect = "not ready" if name in REQUIRED else "serving degraded"
+            detail = str(exc).strip()[:500]
+            logger.error("readiness: %s is down (%s): %s: %s", name, effect, type(exc).__name__, detail)
+        return "unavailable"
 
 
 def readiness() -> tuple[int, dict]:
-    checks = {}
-    for name, check in (("database", _check_database), ("redis", _check_redis)):
-        try:
-            checks[name] = check()
-        except Exception as exc:  # any failure means "not ready"; report it, never raise
-            logger.warning("readiness check %s failed: %s: %s", name, exc.__class__.__name__, str(exc).strip()[:500])
-            checks[name] = "unavailable"
-    failing = sorted(name for name, result in checks.items() if result != "ok")
-    if failing:
+    checks = {name: _run(name, check) for name, check in {**REQUIRED, **OPTIONAL}.items()}
+    down = {name for name, result in checks.items() if result != "ok"}
+    for name in sorted(_down_before - down):
+        logger.warning("readiness: %s is back", name)
+    _down_before.clear()
+    _down_before.update(down)
+    if failing := sorted(down & REQUIRED.keys()):
         return 503, {"status": "unavailable", "failing": failing, "checks": checks}
+    if degraded := sorted(down):
+        return 200, {"status": "degraded", "degraded": degraded, "checks": checks}
     return 200, {"status": "ok", "checks": checks}
 
 

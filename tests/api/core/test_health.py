@@ -3,6 +3,7 @@ import logging
 import pytest
 from django.test import override_settings
 
+from desideliver_backend import health
 from products.catalogue_cache import django_cache as catalogue_cache
 from tests.api.conftest import make_product
 
@@ -10,6 +11,14 @@ pytestmark = pytest.mark.django_db
 
 # A real Redis client pointed at a port nothing listens on: Redis is down.
 REDIS_DOWN = "redis://127.0.0.1:9/0"
+
+
+@pytest.fixture(autouse=True)
+def no_outage_remembered():
+    """Readiness remembers, per process, what was down at the last probe."""
+    health._down_before.clear()
+    yield
+    health._down_before.clear()
 
 
 def caches_with_redis_at(url, settings):
@@ -23,21 +32,41 @@ def test_liveness_answers_without_touching_services(client, django_assert_num_qu
     assert response.json() == {"status": "ok"}
 
 
-def test_readiness_is_ok_when_postgres_and_redis_answer(client):
+def test_readiness_is_ok_when_postgres_and_both_redis_answer(client):
     response = client.get("/health/ready/")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "cache": "ok"}}
 
 
-def test_readiness_is_503_naming_redis_when_redis_is_down(client, settings):
-    with override_settings(CACHES=caches_with_redis_at(REDIS_DOWN, settings)):
+def test_redis_down_leaves_the_replica_ready_and_reports_it_degraded(client, settings, caplog):
+    """Every replica shares Redis: taking them all out of rotation would turn a site that
+    runs without its cache into a 503 for everyone."""
+    with override_settings(CACHES=caches_with_redis_at(REDIS_DOWN, settings)), caplog.at_level(logging.WARNING):
+        first = client.get("/health/ready/")
+        second = client.get("/health/ready/")
+    assert first.status_code == second.status_code == 200
+    body = first.json()
+    assert body["status"] == "degraded"
+    assert body["degraded"] == ["cache", "redis"]
+    assert body["checks"] == {"database": "ok", "redis": "unavailable", "cache": "unavailable"}
+    errors = [r.getMessage() for r in caplog.records if r.name == "desideliver.health" and r.levelno == logging.ERROR]
+    assert len(errors) == 2, "one ERROR line per component when its outage starts, not one per probe"
+    assert all("serving degraded" in message for message in errors), errors
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/health/ready/").json()["status"] == "ok"
+    assert sorted(r.getMessage() for r in caplog.records if r.name == "desideliver.health") == [
+        "readiness: cache is back",
+        "readiness: redis is back",
+    ]
+
+
+def test_only_the_catalogue_cache_down_is_degraded_naming_it(client, settings):
+    caches = {**settings.CACHES, "catalogue": {**settings.CACHES["catalogue"], "LOCATION": REDIS_DOWN}}
+    with override_settings(CACHES=caches):
         response = client.get("/health/ready/")
-    assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unavailable"
-    assert body["failing"] == ["redis"]
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["redis"] == "unavailable", "exception text must stay in the log"
+    assert response.status_code == 200
+    assert response.json()["degraded"] == ["cache"]
 
 
 def test_product_reads_fall_back_to_postgres_when_redis_is_down(api, vegetables, settings, caplog):
