@@ -146,20 +146,58 @@ def test_beat_is_exactly_one_replica_replaced_with_recreate(helm, tmp_path):
         assert beat["spec"]["strategy"] == {"type": "Recreate"}
 
 
-def test_migrations_run_as_a_hook_that_can_read_its_configuration(helm, tmp_path):
+def test_migrations_run_as_a_hook_with_copies_of_the_configuration_made_for_it(helm, tmp_path):
     documents = manifests(helm, tmp_path, VALUE_SETS["minimal"])
     job = by_kind(documents, "Job")["shop-desideliver-migrate"]
     hook = job["metadata"]["annotations"]
     assert hook["helm.sh/hook"] == "pre-install,pre-upgrade"
-    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["python", "manage.py", "prepare_database"]
-    # A pre-install hook runs before ordinary resources exist: what it reads is a hook
-    # too, created before it (a lower weight).
-    read = [by_kind(documents, "Secret")["shop-desideliver"], by_kind(documents, "ConfigMap")["shop-desideliver"]]
-    for resource in read:
-        annotations = resource["metadata"]["annotations"]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["python", "manage.py", "prepare_database"]
+    # A pre-install hook runs before ordinary resources exist, a pre-upgrade one before
+    # they change: it reads copies that are hooks themselves, made before it (a lower
+    # weight) from the same values, and deleted once the hooks succeed.
+    assert container["envFrom"] == [{"configMapRef": {"name": "shop-desideliver-migrate"}}]
+    assert {item["valueFrom"]["secretKeyRef"]["name"] for item in container["env"]} == {"shop-desideliver-migrate"}
+    for kind in ("ConfigMap", "Secret"):
+        copy, own = by_kind(documents, kind)["shop-desideliver-migrate"], by_kind(documents, kind)["shop-desideliver"]
+        annotations = copy["metadata"]["annotations"]
         assert annotations["helm.sh/hook"] == hook["helm.sh/hook"]
         assert int(annotations["helm.sh/hook-weight"]) < int(hook["helm.sh/hook-weight"])
+        assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+        field = "data" if kind == "ConfigMap" else "stringData"
+        assert copy[field] == own[field]
+        # The release's own are ordinary resources: `helm rollback` reverts them and
+        # `helm uninstall` removes them.
+        assert "helm.sh/hook" not in (own["metadata"].get("annotations") or {})
     assert by_kind(documents, "ConfigMap")["shop-desideliver"]["data"]["DJANGO_MIGRATE_ON_START"] == "false"
+
+
+def pod_checksums(helm, tmp_path, values: dict) -> dict[str, dict]:
+    deployments = by_kind(manifests(helm, tmp_path, values), "Deployment")
+    return {name: deployment["spec"]["template"]["metadata"]["annotations"] for name, deployment in deployments.items()}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hosts": ["api.desideliver.in"]},
+        {"database": {"host": "db2.example.internal"}},
+        {"redis": {"url": "redis://redis2.example.internal:6379/0"}},
+        {"web": {"gunicorn": {"threads": 8}}},
+        {"config": {"LOG_LEVEL": "DEBUG"}},
+        {"secrets": {**SECRETS, "DB_PASSWORD": "a-new-database-password"}},
+    ],
+    ids=["hosts", "database", "redis", "gunicorn", "config", "secret"],
+)
+def test_a_changed_setting_rolls_every_app_pod(helm, tmp_path, change):
+    """The pods' checksums cover what their containers read, not only `config`: an
+    upgrade that moves the database must not leave pods on the old one."""
+    base = VALUE_SETS["minimal"]
+    before = pod_checksums(helm, tmp_path, base)
+    assert pod_checksums(helm, tmp_path, base) == before, "the same values render the same pods"
+    after = pod_checksums(helm, tmp_path, {**base, **change})
+    assert set(after) == {"shop-desideliver-web", "shop-desideliver-worker", "shop-desideliver-beat"}
+    assert all(after[name] != before[name] for name in after), change
 
 
 def test_an_existing_secret_is_used_and_none_is_created(helm, tmp_path):
@@ -181,17 +219,72 @@ def test_high_availability_adds_autoscaling_and_disruption_budgets(helm, tmp_pat
     assert [rule["host"] for rule in ingress["spec"]["rules"]] == ["api.desideliver.in", "api2.desideliver.in"]
 
 
-def test_network_policies_admit_only_the_ingress_to_the_app_port_and_only_the_app_to_data(helm, tmp_path):
-    policies = by_kind(manifests(helm, tmp_path, VALUE_SETS["ha"]), "NetworkPolicy")
+def test_a_budget_that_would_block_every_node_drain_is_not_made(helm, tmp_path):
+    one = by_kind(manifests(helm, tmp_path, {"web": {"replicas": 1}}), "PodDisruptionBudget")
+    assert "shop-desideliver-web" not in one, "minAvailable 1 of 1 replica: no node could ever be drained"
+    two = by_kind(manifests(helm, tmp_path, {"web": {"replicas": 2}}), "PodDisruptionBudget")
+    assert two["shop-desideliver-web"]["spec"]["minAvailable"] == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        (
+            {"web": {"autoscaling": {"enabled": True, "minReplicas": 5, "maxReplicas": 3}}},
+            "web.autoscaling.minReplicas (5) is above maxReplicas (3)",
+        ),
+        (
+            {"web": {"preStopSeconds": 30, "terminationGracePeriodSeconds": 45}},
+            "web.terminationGracePeriodSeconds (45) must be longer than web.preStopSeconds (30) plus Gunicorn's 20 s",
+        ),
+    ],
+    ids=["hpa-min-above-max", "prestop-past-the-grace-period"],
+)
+def test_values_that_contradict_each_other_are_refused_with_what_to_change(helm, tmp_path, values, complaint):
+    result = render(helm, tmp_path, values, check=False)
+    assert result.returncode != 0
+    assert complaint in result.stderr, result.stderr
+
+
+def test_fullname_override_names_every_object(helm, tmp_path):
+    documents = manifests(helm, tmp_path, {"fullnameOverride": "grocer"})
+    assert all(doc["metadata"]["name"].startswith("grocer") for doc in documents), [
+        doc["metadata"]["name"] for doc in documents
+    ]
+
+
+def test_helm_test_checks_readiness_through_the_service_and_the_notes_say_what_next(helm, tmp_path):
+    documents = manifests(helm, tmp_path, {})
+    (pod,) = [doc for doc in documents if doc["kind"] == "Pod"]
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    script = pod["spec"]["containers"][0]["command"][-1]
+    assert "http://shop-desideliver:80/health/ready/" in script
+    notes = run([helm, "install", "shop", str(CHART), "--dry-run=client", "--namespace", "shop"]).stdout.split(
+        "NOTES:", 1
+    )[1]
+    assert "helm test shop -n shop" in notes
+    assert "exec -it deploy/shop-desideliver-web -- python manage.py createsuperuser" in notes
+    # Helm's default --timeout (5 m) is shorter than the migrate Job's deadline (600 s).
+    assert "--timeout 11m" in notes
+
+
+def test_network_policies_admit_only_the_app_port_and_only_the_app_to_data(helm, tmp_path):
+    default = by_kind(manifests(helm, tmp_path, {}), "NetworkPolicy")["shop-desideliver-ingress"]["spec"]
+    (rule,) = default["ingress"]
+    assert rule == {"ports": [{"port": 8000, "protocol": "TCP"}]}, "any controller (or load balancer) may reach it"
+    narrowed = {"kubernetes.io/metadata.name": "traefik"}
+    values = {**VALUE_SETS["ha"], "networkPolicy": {**VALUE_SETS["ha"]["networkPolicy"]}}
+    values["networkPolicy"]["ingressFrom"] = [{"namespaceSelector": {"matchLabels": narrowed}}]
+    policies = by_kind(manifests(helm, tmp_path, values), "NetworkPolicy")
     ingress = policies["shop-desideliver-ingress"]["spec"]
     assert ingress["policyTypes"] == ["Ingress"]
     (rule,) = ingress["ingress"]
     assert rule["ports"] == [{"port": 8000, "protocol": "TCP"}]
-    assert "namespaceSelector" in rule["from"][0]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": narrowed}}]
     egress = policies["shop-desideliver-egress"]["spec"]
     assert egress["policyTypes"] == ["Egress"]
     allowed_ports = {port["port"] for rule in egress["egress"] for port in rule["ports"]}
-    assert allowed_ports == {53, 5432, 6379}
+    assert allowed_ports == {53, 5432, 6379, 8000}  # 8000: the web pods, for `helm test`
     destinations = [peer for rule in egress["egress"] for peer in rule["to"]]
     assert all("ipBlock" not in peer for peer in destinations), "nothing outside the cluster unless configured"
     dns = egress["egress"][0]["to"][0]

@@ -1,6 +1,8 @@
 {{/* Names and labels shared by every template. */}}
 {{- define "desideliver.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains .Chart.Name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
 {{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
@@ -35,19 +37,78 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.existingSecret | default (include "desideliver.fullname" .) -}}
 {{- end -}}
 
-{{/* Environment of every app container: the ConfigMap, the Secret, and what the chart derives. */}}
+{{/* The app's settings: the ConfigMap's data (configmap.yaml, and the migrate Job's copy). */}}
+{{- define "desideliver.configData" -}}
+{{- range $key, $value := .Values.config }}
+{{ $key }}: {{ $value | toString | quote }}
+{{- end }}
+ALLOWED_HOSTS: {{ join "," .Values.hosts | quote }}
+DB_HOST: {{ .Values.database.host | quote }}
+DB_PORT: {{ .Values.database.port | toString | quote }}
+DB_NAME: {{ .Values.database.name | quote }}
+DB_USER: {{ .Values.database.user | quote }}
+REDIS_URL: {{ .Values.redis.url | quote }}
+REDIS_CACHE_URL: {{ .Values.redis.cacheUrl | default .Values.redis.url | quote }}
+EMAIL_BACKEND: django.core.mail.backends.smtp.EmailBackend
+# Migrations run once, in the migrate Job; the pods only wait for them.
+DJANGO_MIGRATE_ON_START: "false"
+WEB_CONCURRENCY: {{ .Values.web.gunicorn.workers | toString | quote }}
+GUNICORN_THREADS: {{ .Values.web.gunicorn.threads | toString | quote }}
+GUNICORN_TIMEOUT: {{ .Values.web.gunicorn.timeout | toString | quote }}
+GUNICORN_KEEPALIVE: {{ .Values.web.gunicorn.keepalive | toString | quote }}
+CELERY_CONCURRENCY: {{ .Values.worker.concurrency | toString | quote }}
+SERVE_MEDIA: "false"
+{{- end -}}
+
+{{/* The Secret's data, when the chart makes the Secret (secret.yaml, and the migrate Job's copy). */}}
+{{- define "desideliver.secretData" -}}
+{{- range $key, $value := .Values.secrets }}
+{{- if not $value }}
+{{- fail (printf "secrets.%s is empty: set it, or name an existing Secret in existingSecret" $key) }}
+{{- end }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+Environment of an app container: a ConfigMap, a Secret, and what the chart derives.
+(dict "root" . "suffix" ""): the release's own; "-migrate": the migrate Job's copies.
+*/}}
 {{- define "desideliver.env" -}}
+{{- $root := .root -}}
+{{- $secret := .root.Values.existingSecret | default (printf "%s%s" (include "desideliver.fullname" .root) .suffix) -}}
 envFrom:
   - configMapRef:
-      name: {{ include "desideliver.fullname" . }}
+      name: {{ include "desideliver.fullname" $root }}{{ .suffix }}
 env:
   {{- range $key := list "SECRET_KEY" "DB_PASSWORD" "REDIS_PASSWORD" "SENDGRID_API_KEY" }}
   - name: {{ $key }}
     valueFrom:
       secretKeyRef:
-        name: {{ include "desideliver.secretName" $ }}
+        name: {{ $secret }}
         key: {{ $key }}
   {{- end }}
+{{- end -}}
+
+{{/*
+A pod template's checksums of what its containers read: a change to any setting (hosts,
+database, Redis, Gunicorn, secrets) rolls the pods, as a changed image does.
+*/}}
+{{- define "desideliver.checksums" -}}
+checksum/config: {{ include "desideliver.configData" . | sha256sum }}
+checksum/secret: {{ if .Values.existingSecret }}{{ .Values.existingSecret | sha256sum }}{{ else }}{{ include "desideliver.secretData" . | sha256sum }}{{ end }}
+{{- end -}}
+
+{{/* Values that the schema cannot relate to each other: refused with what to change. */}}
+{{- define "desideliver.validate" -}}
+{{- $web := .Values.web -}}
+{{- if and $web.autoscaling.enabled (gt (int $web.autoscaling.minReplicas) (int $web.autoscaling.maxReplicas)) -}}
+{{- fail (printf "web.autoscaling.minReplicas (%d) is above maxReplicas (%d)" (int $web.autoscaling.minReplicas) (int $web.autoscaling.maxReplicas)) -}}
+{{- end -}}
+{{- /* Gunicorn's graceful timeout: 20 s (backend/gunicorn.conf.py). */ -}}
+{{- if le (int $web.terminationGracePeriodSeconds) (add (int $web.preStopSeconds) 20) -}}
+{{- fail (printf "web.terminationGracePeriodSeconds (%d) must be longer than web.preStopSeconds (%d) plus Gunicorn's 20 s graceful timeout, or requests in flight are killed" (int $web.terminationGracePeriodSeconds) (int $web.preStopSeconds)) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The container hardening every pod shares. */}}
