@@ -16,7 +16,7 @@ def test_every_service_is_healthy(dev_stack):
         assert dev_stack.inspect(service)["State"]["Health"]["Status"] == "healthy", service
     ready = http("GET", dev_stack.url("/health/ready/"))
     assert ready.status == 200
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "cache": "ok"}
 
 
 def test_ports_are_published_on_loopback_only(dev_stack):
@@ -164,3 +164,10 @@ def test_doctor_names_a_taken_port_and_the_fix(occupied_port):
     assert result.returncode == 1
     assert f"port {occupied_port} (the API) is taken by" in result.stdout
     assert "set BACKEND_PORT to a free port" in result.stdout
+
+
+def test_doctor_prod_checks_the_edge_ports_and_the_kernel(occupied_port):
+    result = run(["scripts/doctor", "--prod"], env=clean_env(EDGE_HTTPS_PORT=str(occupied_port)), check=False)
+    assert result.returncode == 1
+    assert f"port {occupied_port} (the edge's HTTPS) is taken by" in result.stdout
+    assert "(5.14+ for net.ipv4.tcp_migrate_req)" in result.stdout  # this engine's kernel is new enough

@@ -31,7 +31,7 @@ def test_health_probes_need_no_https_and_no_allowed_host(prod_stack):
     assert prod_stack.exec("backend", "python", "-c", probe).stdout.strip() == "200"
     ready = http("GET", prod_stack.url("/health/ready/"))
     assert ready.status == 200
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "cache": "ok"}
     assert prod_stack.inspect("backend")["State"]["Health"]["Status"] == "healthy"
 
 
@@ -168,7 +168,10 @@ def test_a_placeholder_secret_stops_the_backend_with_one_line(prod_stack):
 
 
 def test_sigterm_stops_gunicorn_gracefully(prod_stack):
-    prod_stack.compose("stop", "--timeout", "30", "backend")
+    """A plain stop (as `down` and `restart` do) waits the service's stop_grace_period,
+    longer than Gunicorn's 20 s graceful timeout, not Docker's 10 s."""
+    assert prod_stack.inspect("backend")["Config"]["StopTimeout"] == 30
+    prod_stack.compose("stop", "backend")
     state = prod_stack.inspect("backend")["State"]
     assert state["ExitCode"] == 0, state
     prod_stack.compose("start", "backend")

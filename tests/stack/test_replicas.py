@@ -3,6 +3,7 @@ replica takes a share; a rolling deploy, a restart and a killed replica fail no
 request; a deploy of an image that never gets ready stops and leaves the old
 replicas serving."""
 
+import json
 import os
 import signal
 import subprocess
@@ -37,8 +38,8 @@ def derived_image(stack, tag: str, *dockerfile_lines: str) -> str:
 @pytest.fixture(scope="module")
 def scaled(prod_stack, shopper):
     """Three replicas, each logging its requests, so shares can be counted."""
-    env = {**prod_stack.env, "GUNICORN_ACCESS_LOG": "true"}
-    prod_stack.compose("up", "--detach", "--wait", "--scale", f"backend={REPLICAS}", "backend", env=env)
+    env = {**prod_stack.env, "GUNICORN_ACCESS_LOG": "true", "BACKEND_REPLICAS": str(REPLICAS)}
+    prod_stack.compose("up", "--detach", "--wait", "backend", env=env)
     # Healthy is not yet routed to: the edge sends a new replica requests after
     # ready-backends' next passing probe and Caddy's next lookup (a second each).
     warmup = uuid.uuid4().hex
@@ -49,7 +50,7 @@ def scaled(prod_stack, shopper):
 
     wait_for(every_replica_answers, timeout=30, interval=0.1, what="the edge routing to every replica")
     yield env
-    prod_stack.compose("up", "--detach", "--wait", "--scale", "backend=1", "backend")
+    prod_stack.compose("up", "--detach", "--wait", "backend")  # BACKEND_REPLICAS unset: one
 
 
 def requests_logged(container: str) -> str:
@@ -63,6 +64,16 @@ def deploy(env: dict, *args: str) -> subprocess.CompletedProcess:
 def report(capsys, line: str) -> None:
     with capsys.disabled():
         print(f"\n  {line}")
+
+
+def test_an_up_keeps_the_declared_replicas(prod_stack, scaled):
+    """`up -d` (after editing .env, or with the backup profile as docs/DEPLOY.md shows)
+    used to put a backend scaled with `--scale` back to one replica."""
+    before = sorted(backends(prod_stack))
+    prod_stack.compose("up", "--detach", "--wait", env=scaled)
+    assert sorted(backends(prod_stack)) == before
+    model = json.loads(prod_stack.compose("--profile", "backup", "config", "--format", "json", env=scaled).stdout)
+    assert model["services"]["backend"]["deploy"]["replicas"] == REPLICAS
 
 
 def test_migrations_ran_once_and_requests_spread_over_every_replica(prod_stack, scaled, capsys):

@@ -53,22 +53,52 @@ def test_release_pushes_a_scanned_multi_arch_image_with_attestations_and_an_appr
     trivy = jobs["scan"]["steps"][0]["with"]
     assert (trivy["severity"], trivy["ignore-unfixed"], trivy["exit-code"]) == ("HIGH,CRITICAL", True, "1")
     assert jobs["production"]["environment"] == "production"
-    assert set(jobs["production"]["needs"]) == {"image", "scan"}
+    assert set(jobs["production"]["needs"]) == {"image", "scan", "tags"}
 
 
-def test_base_images_are_pinned_by_digest_the_same_everywhere():
-    digests = {}
-    sources = {
-        "Dockerfile": r"ARG PYTHON_IMAGE=(\S+)",
-        "docker-compose.yml": r"\$\{(\w+_IMAGE):-([^}]+)\}",
-        "docker-compose.prod.yml": r"\$\{(\w+_IMAGE):-([^}]+)\}",
-    }
-    for name, pattern in sources.items():
-        for match in re.finditer(pattern, (ROOT / name).read_text()):
-            variable, image = match.groups() if len(match.groups()) == 2 else ("PYTHON_IMAGE", match.group(1))
-            if variable not in {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE"}:
-                continue  # our own image, and the development-only mail catcher
-            assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), f"{name}: {image}"
-            digests.setdefault(variable, set()).add(image)
-    assert set(digests) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE"}
-    assert all(len(images) == 1 for images in digests.values()), digests
+def test_no_tag_names_the_image_before_its_scan_passes():
+    jobs = workflow("release.yml")["jobs"]
+    build = next(step for step in jobs["image"]["steps"] if step.get("id") == "build")["with"]
+    assert "tags" not in build
+    assert "push-by-digest=true" in build["outputs"]
+    assert set(jobs["tags"]["needs"]) == {"image", "scan"}
+    tagging = " ".join(step.get("run", "") for step in jobs["tags"]["steps"])
+    assert 'imagetools create "${args[@]}" "$IMAGE@$DIGEST"' in tagging
+
+
+def test_a_chart_is_published_only_for_a_release_tag_and_at_its_version():
+    chart = workflow("release.yml")["jobs"]["chart"]
+    assert chart["if"] == "startsWith(github.ref, 'refs/tags/v')"
+    assert chart["needs"] == "tags"
+    package = " ".join(step.get("run", "") for step in chart["steps"])
+    assert '--version "${VERSION#v}" --app-version "${VERSION#v}"' in package
+
+
+PINNED = r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}"
+
+
+def compose_pins() -> dict[str, str]:
+    """compose.images.yml: the variable that replaces each pin, and the pin."""
+    text = (ROOT / "compose.images.yml").read_text()
+    return dict(re.findall(r"\$\{(\w+_IMAGE):-([^}]+)\}", text))
+
+
+def test_each_base_image_is_pinned_by_digest_in_one_place():
+    pins = compose_pins()
+    pins["PYTHON_IMAGE"] = re.search(r"ARG PYTHON_IMAGE=(\S+)", (ROOT / "Dockerfile").read_text()).group(1)
+    assert set(pins) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE", "MAILDEV_IMAGE"}
+    for variable, image in pins.items():
+        if variable != "MAILDEV_IMAGE":  # the development-only mail catcher goes by its tag
+            assert re.fullmatch(PINNED, image), f"{variable}: {image}"
+    # The stacks take each image from there; none names one of its own.
+    for name in ("docker-compose.yml", "docker-compose.prod.yml", "deploy/swarm/docker-stack.yml"):
+        text = (ROOT / name).read_text()
+        assert not re.search(r"^\s*image: (?!\$\{(BACKEND_IMAGE|COMPOSE_PROJECT_NAME)\b)", text, re.MULTILINE), name
+        assert not any(image in text for image in pins.values()), name
+    for name in (".env.example", "deploy/production.env.example"):
+        assert not any(image in (ROOT / name).read_text() for image in pins.values()), name
+
+
+def test_the_chart_runs_the_backup_on_the_compose_stacks_postgres():
+    values = yaml.safe_load((ROOT / "deploy" / "helm" / "desideliver" / "values.yaml").read_text())
+    assert values["backup"]["image"] == compose_pins()["POSTGRES_IMAGE"]
