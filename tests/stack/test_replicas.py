@@ -143,11 +143,34 @@ def test_a_killed_replica_fails_no_request_and_comes_back(prod_stack, scaled):
     assert load.failed == {}, load.outcomes
 
 
+def edge_address(container: str) -> str:
+    networks = json.loads(run(["docker", "inspect", "-f", "{{json .NetworkSettings.Networks}}", container]).stdout)
+    return next(network["IPAddress"] for name, network in networks.items() if name.endswith("_edge"))
+
+
+# One A query to ready-backends' own port, from inside its container: the replicas it names now.
+NAMED_BY_READY_BACKENDS = """
+import socket, sys
+sys.path.insert(0, "/usr/local/bin")
+from ready_backends import dns_query
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock.settimeout(2)
+    sock.sendto(dns_query("backend", 1), ("127.0.0.1", 5353))
+    answer = sock.recv(4096)
+count = int.from_bytes(answer[6:8], "big")
+print(" ".join(socket.inet_ntoa(answer[len(answer) - 4 - 16 * i:len(answer) - 16 * i]) for i in range(count)))
+"""
+
+
 def test_a_replica_failing_its_readiness_check_gets_no_requests_until_it_passes(prod_stack, scaled):
     # Frozen (paused), a replica still accepts connections in the kernel and answers
     # none of them: without health checks at the edge a third of the requests would hang.
     victim, ready_backends = backends(prod_stack)[0], prod_stack.container_id("ready-backends")
+    address = edge_address(victim)
     since = run(["date", "+%s"]).stdout.strip()
+
+    def named() -> set[str]:
+        return set(run(["docker", "exec", ready_backends, "python", "-c", NAMED_BY_READY_BACKENDS]).stdout.split())
 
     def logged(text: str) -> bool:
         return text in run(["docker", "logs", "--since", since, ready_backends]).stdout
@@ -156,16 +179,23 @@ def test_a_replica_failing_its_readiness_check_gets_no_requests_until_it_passes(
         products = prod_stack.url("/api/products/")
         return all(http("GET", products, headers=headers, timeout=5).status == 200 for _ in range(count))
 
+    # The earlier tests restart and kill replicas: this one starts from a victim in the list.
+    wait_for(lambda: address in named(), timeout=30, what=f"ready-backends to name the replica ({address})")
     run(["docker", "pause", victim])
     try:
-        wait_for(lambda: logged("not ready"), timeout=30, what="ready-backends to drop the frozen replica")
+        try:
+            wait_for(lambda: address not in named(), timeout=30, what=f"ready-backends to drop {address}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{run(['docker', 'logs', '--tail', '30', ready_backends]).stdout}") from None
+        assert logged(f"{address} not ready")
         # The edge takes the new list at its next lookup (each second): three requests in a
         # row, round robin over three replicas, pass only once the frozen one is out.
         wait_for(lambda: answered(3), timeout=30, what="the edge to leave the frozen replica out")
         assert answered(30)
     finally:
         run(["docker", "unpause", victim])
-    wait_for(lambda: logged(" ready\n"), timeout=30, what="ready-backends to name the replica again")
+    wait_for(lambda: address in named(), timeout=30, what="ready-backends to name the replica again")
+    assert logged(f"{address} ready")
     marker = uuid.uuid4().hex
     wait_for(
         lambda: answered(3, **{"User-Agent": marker}) and marker in run(["docker", "logs", victim]).stdout,
