@@ -102,6 +102,13 @@ def integer(name: str, default: int, *, minimum: int = 0) -> int:
     return number
 
 
+def choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = string(name, default).strip().lower()
+    if value not in choices:
+        raise ConfigurationError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def string_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     """A comma-separated list; empty items are dropped."""
     value = _raw(name)

@@ -32,10 +32,10 @@ def _image_format(upload) -> str:
 
 def validate_image_file(upload) -> None:
     """Accepts JPEG, PNG and WebP images up to 5 MB."""
+    if getattr(upload, "_committed", False):
+        return  # already stored and checked when it was uploaded (its size, in S3, is a request away)
     if upload.size > MAX_IMAGE_BYTES:
         raise ValidationError("Images may be at most 5 MB.")
-    if getattr(upload, "_committed", False):
-        return  # already stored and checked when it was uploaded
     if _image_format(upload) not in ALLOWED_FORMATS:
         raise ValidationError("Upload a JPEG, PNG or WebP image.")
 

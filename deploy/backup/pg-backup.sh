@@ -10,6 +10,11 @@
 # file PGPASSWORD_FILE names. Each run logs one line: "backup ok ..." on stdout, or
 # "backup FAILED ..." on stderr. A dump that cannot be read back in full is deleted,
 # never kept as a backup, and the run fails.
+# With BACKUP_MEDIA_DIR (the media volume, mounted read-only) each run also archives
+# the uploaded images beside the dump (desideliver-LABEL-media-UTCTIME.tar.gz, read
+# back before it counts, the same $BACKUP_KEEP kept; scripts/db restore-media takes
+# it). With MEDIA_STORAGE=s3 the images are in the bucket, whose versioning or
+# replication keeps them (docs/DEPLOY.md, "Media"), and no archive is made.
 set -eu
 umask 0077 # the dumps hold customers' data
 
@@ -69,8 +74,29 @@ backup_once() {
     shift
     excess=$((excess - 1))
   done
-  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes in $(($(date +%s) - started)) s; $# kept"
+  media=""
+  if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
+    backup_media || return 1
+  fi
+  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${media} in $(($(date +%s) - started)) s; $# kept"
   touch /tmp/backup.ok # the health check reads its age
+}
+
+backup_media() {
+  archive="desideliver-$label-media-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+  partial="$dir/.$archive.partial"
+  step "archiving $BACKUP_MEDIA_DIR" tar -C "$BACKUP_MEDIA_DIR" -czf "$partial" . || return 1
+  step "the media archive cannot be read" tar -tzf "$partial" || return 1
+  mv "$partial" "$dir/$archive"
+  partial=""
+  set -- "$dir/desideliver-$label-media-"*Z.tar.gz
+  excess=$(($# - keep))
+  while [ "$excess" -gt 0 ]; do
+    rm -f "$1"
+    shift
+    excess=$((excess - 1))
+  done
+  media=", media $dir/$archive $(wc -c <"$dir/$archive" | tr -d ' ') bytes"
 }
 
 if [ -z "$interval" ]; then

@@ -177,9 +177,11 @@ _opener = urllib.request.build_opener(
 def http(
     method: str, url: str, *, body=None, token: str | None = None, headers: dict | None = None, timeout: float = 10
 ):
-    data = json.dumps(body).encode() if body is not None else None
+    """``body``: JSON to send, or bytes as they are (with their Content-Type in ``headers``)."""
+    raw = isinstance(body, bytes)
+    data = body if raw else json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (to loopback)
-    if data is not None:
+    if data is not None and not raw:
         request.add_header("Content-Type", "application/json")
     if token:
         request.add_header("Authorization", f"Bearer {token}")

@@ -2,6 +2,7 @@
 
 import base64
 import os
+import tarfile
 import uuid
 
 import pytest
@@ -144,6 +145,8 @@ def backup_runs(stack) -> list[str]:
 
 def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_restore(prod_stack, tmp_path):
     env = {**prod_stack.env, "BACKUP_INTERVAL": "2", "BACKUP_KEEP": "2"}
+    photo = f"products/scheduled-{uuid.uuid4().hex[:8]}.txt"
+    prod_stack.exec("backend", "sh", "-c", f"mkdir -p /app/media/products && echo namaste > /app/media/{photo}")
     prod_stack.compose("--profile", "backup", "up", "--detach", "backup", env=env)
     try:
         register_and_login(prod_stack, f"scheduled-{uuid.uuid4().hex[:6]}@example.in")
@@ -155,10 +158,17 @@ def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_re
         prod_stack.compose("--profile", "backup", "stop", "backup")
     runs = backup_runs(prod_stack)
     assert all(line.startswith("backup ok /backups/desideliver-prod-") for line in runs), runs
-    dumps = sorted(name for name in backups_volume(prod_stack) if name.endswith(".dump"))
+    assert all(", media /backups/desideliver-prod-media-" in line for line in runs), runs
+    stored = backups_volume(prod_stack)
+    dumps = sorted(name for name in stored if name.endswith(".dump"))
     assert len(dumps) == 2, dumps  # BACKUP_KEEP
+    archives = sorted(name for name in stored if name.startswith("desideliver-prod-media-"))
+    assert len(archives) == 2, archives  # the same BACKUP_KEEP
     container = prod_stack.compose("--profile", "backup", "ps", "--all", "-q", "backup").stdout.strip()
     run(["docker", "cp", f"{container}:/backups/{dumps[-1]}", str(tmp_path)])
+    run(["docker", "cp", f"{container}:/backups/{archives[-1]}", str(tmp_path)])
+    with tarfile.open(tmp_path / archives[-1]) as archive:
+        assert archive.extractfile(f"./{photo}").read() == b"namaste\n"
 
     register_and_login(prod_stack, f"after-{uuid.uuid4().hex[:6]}@example.in")
     db(prod_stack, tmp_path, "restore", str(tmp_path / dumps[-1]), "--yes")

@@ -323,6 +323,9 @@ def test_a_managed_database_and_redis_are_reached_only_at_their_configured_range
         ({"config": {"SECRET_KEY": "in-a-configmap"}}, "invalid propertyName 'SECRET_KEY'"),
         ({"image": {"repository": "x", "pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
         ({"webb": {"replicas": 2}}, "webb"),
+        ({"media": {"storage": "gcs"}}, "/media/storage"),
+        ({"media": {"s3": {"bucket": "Shop_Media"}}}, "/media/s3/bucket"),
+        ({"media": {"s3": {"endpointUrl": "s3.example.net"}}}, "/media/s3/endpointUrl"),
     ],
 )
 def test_a_bad_values_file_is_refused_naming_what_is_wrong(helm, tmp_path, values, complaint):
@@ -341,3 +344,71 @@ def test_backups_run_the_same_checked_script_as_the_compose_service(helm, tmp_pa
     (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
     assert {"name": "BACKUP_KEEP", "value": "7"} in container["env"]
     assert by_kind(manifests(helm, tmp_path, {}), "CronJob") == {}, "off unless asked for"
+
+
+def configmap(documents: list[dict]) -> dict:
+    return by_kind(documents, "ConfigMap")["shop-desideliver"]["data"]
+
+
+def web_container(documents: list[dict]) -> dict:
+    return by_kind(documents, "Deployment")["shop-desideliver-web"]["spec"]["template"]["spec"]
+
+
+def test_media_in_s3_by_default_means_no_volume_and_egress_to_the_endpoint_from_web_only(helm, tmp_path):
+    documents = manifests(
+        helm, tmp_path, {"media": {"s3": {"bucket": "shop-media", "endpointUrl": "https://s3.example.net"}}}
+    )
+    config = configmap(documents)
+    assert config["MEDIA_STORAGE"] == "s3" and config["SERVE_MEDIA"] == "false"
+    assert config["MEDIA_S3_BUCKET"] == "shop-media" and config["MEDIA_S3_ENDPOINT_URL"] == "https://s3.example.net"
+    assert "PersistentVolumeClaim" not in {doc["kind"] for doc in documents}
+    pod = web_container(documents)
+    assert [volume["name"] for volume in pod["volumes"]] == ["tmp"]
+    assert all(mount["mountPath"] != "/app/media" for mount in pod["containers"][0]["volumeMounts"])
+    # The pod's own identity signs requests: no key in the environment.
+    assert "MEDIA_S3_SECRET_ACCESS_KEY" not in {item["name"] for item in pod["containers"][0]["env"]}
+    media = by_kind(documents, "NetworkPolicy")["shop-desideliver-media"]["spec"]
+    assert media["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "web"
+    assert media["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+    ]
+
+
+def test_an_s3_key_pair_goes_in_the_secret_and_only_its_secret_half(helm, tmp_path):
+    values = {
+        "existingSecret": "",
+        "secrets": SECRETS,
+        "media": {"s3": {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG"}},
+    }
+    documents = manifests(helm, tmp_path, values)
+    assert by_kind(documents, "Secret")["shop-desideliver"]["stringData"]["MEDIA_S3_SECRET_ACCESS_KEY"] == (
+        "wJalrXUtnFEMI/K7MDENG"
+    )
+    assert configmap(documents)["MEDIA_S3_ACCESS_KEY_ID"] == "AKIAEXAMPLE"
+    assert "wJalrXUtnFEMI" not in json.dumps(by_kind(documents, "ConfigMap"))
+    env = {item["name"]: item for item in web_container(documents)["containers"][0]["env"]}
+    assert env["MEDIA_S3_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "shop-desideliver",
+        "key": "MEDIA_S3_SECRET_ACCESS_KEY",
+    }
+    half = {**values, "media": {"s3": {"accessKeyId": "AKIAEXAMPLE"}}}
+    refused = render(helm, tmp_path, half, check=False)
+    assert refused.returncode != 0
+    assert "media.s3.secretAccessKey is empty while media.s3.accessKeyId is set" in refused.stderr
+    # With an existing Secret, the key is read from it.
+    existing = manifests(helm, tmp_path, {"media": {"s3": {"accessKeyId": "AKIAEXAMPLE"}}})
+    env = {item["name"]: item for item in web_container(existing)["containers"][0]["env"]}
+    assert env["MEDIA_S3_SECRET_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["name"] == "desideliver-secrets"
+
+
+def test_media_on_a_volume_is_served_by_django_since_no_edge_serves_it(helm, tmp_path):
+    documents = manifests(helm, tmp_path, {"media": {"storage": "local"}})
+    config = configmap(documents)
+    assert config["MEDIA_STORAGE"] == "local" and config["SERVE_MEDIA"] == "true"
+    assert "MEDIA_S3_BUCKET" not in config
+    assert by_kind(documents, "PersistentVolumeClaim")["shop-desideliver-media"]["spec"]["accessModes"] == [
+        "ReadWriteMany"
+    ]
+    pod = web_container(documents)
+    assert {"name": "media", "mountPath": "/app/media"} in pod["containers"][0]["volumeMounts"]
+    assert "shop-desideliver-media" not in by_kind(documents, "NetworkPolicy")

@@ -18,6 +18,7 @@ from .celery import *  # noqa: F403
 from .api import *  # noqa: F403
 from .email_sending import *  # noqa: F403
 from .logging import *  # noqa: F403
+from .storage import *  # noqa: F403
 
 # isort: on
 
@@ -104,7 +105,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.string("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE_BACKEND,  # noqa: F405 (settings/storage.py)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # seed_demo's demo users and passwords belong on development machines only.

@@ -158,3 +158,63 @@ def test_local_settings_run_with_no_environment_at_all():
 def test_production_does_not_serve_media_unless_asked():
     assert run_django({}, *settings_value("settings.SERVE_MEDIA")).stdout.strip() == "False"
     assert run_django({"SERVE_MEDIA": "true"}, *settings_value("settings.SERVE_MEDIA")).stdout.strip() == "True"
+
+
+S3_MEDIA = {"MEDIA_STORAGE": "s3", "MEDIA_S3_BUCKET": "desideliver-media"}
+
+
+def test_media_goes_to_the_volume_unless_s3_is_asked_for():
+    storage = "settings.STORAGES['default']['BACKEND']"
+    assert run_django({}, *settings_value(storage)).stdout.strip() == "django.core.files.storage.FileSystemStorage"
+    s3 = run_django(
+        {**S3_MEDIA, "MEDIA_S3_ENDPOINT_URL": "https://s3.example.net", "MEDIA_S3_ADDRESSING_STYLE": "PATH"},
+        *settings_value(f"{storage}, sorted(settings.STORAGES['default']['OPTIONS'].items())"),
+    )
+    assert s3.returncode == 0, s3.stderr
+    assert s3.stdout.startswith("storages.backends.s3.S3Storage")
+    for option in (
+        "('bucket_name', 'desideliver-media')",
+        "('endpoint_url', 'https://s3.example.net')",
+        "('addressing_style', 'path')",
+        "('querystring_auth', True)",
+        "('file_overwrite', False)",
+    ):
+        assert option in s3.stdout
+
+
+def test_the_s3_secret_key_may_come_from_a_file(tmp_path):
+    secret = tmp_path / "media_s3_secret_access_key"
+    secret.write_text("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+    result = run_django(
+        {**S3_MEDIA, "MEDIA_S3_ACCESS_KEY_ID": "AKIAEXAMPLE", "MEDIA_S3_SECRET_ACCESS_KEY_FILE": str(secret)},
+        *settings_value("settings.STORAGES['default']['OPTIONS']['secret_key']"),
+    )
+    assert result.stdout.strip() == "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"MEDIA_STORAGE": "minio"}, "MEDIA_STORAGE must be one of local, s3"),
+        ({"MEDIA_STORAGE": "s3"}, "MEDIA_S3_BUCKET is required"),
+        ({**S3_MEDIA, "MEDIA_S3_ADDRESSING_STYLE": "dns"}, "MEDIA_S3_ADDRESSING_STYLE must be one of"),
+        (
+            {**S3_MEDIA, "MEDIA_S3_ACCESS_KEY_ID": "AKIAEXAMPLE"},
+            "MEDIA_S3_SECRET_ACCESS_KEY and MEDIA_S3_ACCESS_KEY_ID",
+        ),
+        # Cached product lists (300 s) would hand out links that expired while cached.
+        ({**S3_MEDIA, "MEDIA_S3_URL_SECONDS": "500"}, "MEDIA_S3_URL_SECONDS must be at least twice"),
+    ],
+)
+def test_bad_media_storage_settings_stop_startup_naming_the_variable(overrides, named):
+    result = run_django(overrides)
+    assert result.returncode != 0
+    assert named in result.stderr.strip().splitlines()[-1]
+
+
+def test_plain_s3_urls_need_no_expiry_check():
+    result = run_django(
+        {**S3_MEDIA, "MEDIA_S3_PRESIGNED_URLS": "false", "MEDIA_S3_URL_SECONDS": "60"},
+        *settings_value("settings.STORAGES['default']['OPTIONS']['querystring_auth']"),
+    )
+    assert result.stdout.strip() == "False", result.stderr

@@ -57,7 +57,27 @@ GUNICORN_THREADS: {{ .Values.web.gunicorn.threads | toString | quote }}
 GUNICORN_TIMEOUT: {{ .Values.web.gunicorn.timeout | toString | quote }}
 GUNICORN_KEEPALIVE: {{ .Values.web.gunicorn.keepalive | toString | quote }}
 CELERY_CONCURRENCY: {{ .Values.worker.concurrency | toString | quote }}
+{{- $media := .Values.media }}
+MEDIA_STORAGE: {{ $media.storage | quote }}
+{{- if eq $media.storage "s3" }}
+{{- if not $media.s3.bucket }}
+{{- fail "media.s3.bucket is empty: name the bucket, or set media.storage=local" }}
+{{- end }}
+MEDIA_S3_BUCKET: {{ $media.s3.bucket | quote }}
+MEDIA_S3_ENDPOINT_URL: {{ $media.s3.endpointUrl | quote }}
+MEDIA_S3_REGION: {{ $media.s3.region | quote }}
+MEDIA_S3_PREFIX: {{ $media.s3.prefix | quote }}
+MEDIA_S3_ADDRESSING_STYLE: {{ $media.s3.addressingStyle | quote }}
+MEDIA_S3_PRESIGNED_URLS: {{ $media.s3.presignedUrls | toString | quote }}
+MEDIA_S3_URL_SECONDS: {{ $media.s3.urlSeconds | toString | quote }}
+MEDIA_S3_CUSTOM_DOMAIN: {{ $media.s3.customDomain | quote }}
+MEDIA_S3_ACCESS_KEY_ID: {{ $media.s3.accessKeyId | quote }}
+# Images are the bucket's to serve.
 SERVE_MEDIA: "false"
+{{- else }}
+# No edge in front of the pods serves the volume: Django does, with nosniff and a sandboxing CSP.
+SERVE_MEDIA: "true"
+{{- end }}
 {{- end -}}
 
 {{/* The Secret's data, when the chart makes the Secret (secret.yaml, and the migrate Job's copy). */}}
@@ -68,6 +88,17 @@ SERVE_MEDIA: "false"
 {{- end }}
 {{ $key }}: {{ $value | quote }}
 {{- end }}
+{{- if include "desideliver.s3Keys" . }}
+{{- if not .Values.media.s3.secretAccessKey }}
+{{- fail "media.s3.secretAccessKey is empty while media.s3.accessKeyId is set: set both, or neither (the pod's identity)" }}
+{{- end }}
+MEDIA_S3_SECRET_ACCESS_KEY: {{ .Values.media.s3.secretAccessKey | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" when the app signs S3 requests with a key pair from the Secret (not the pod's identity). */}}
+{{- define "desideliver.s3Keys" -}}
+{{- if and (eq .Values.media.storage "s3") .Values.media.s3.accessKeyId }}true{{ end -}}
 {{- end -}}
 
 {{/*
@@ -81,7 +112,11 @@ envFrom:
   - configMapRef:
       name: {{ include "desideliver.fullname" $root }}{{ .suffix }}
 env:
-  {{- range $key := list "SECRET_KEY" "DB_PASSWORD" "REDIS_PASSWORD" "SENDGRID_API_KEY" }}
+  {{- $keys := list "SECRET_KEY" "DB_PASSWORD" "REDIS_PASSWORD" "SENDGRID_API_KEY" }}
+  {{- if include "desideliver.s3Keys" $root }}
+  {{- $keys = append $keys "MEDIA_S3_SECRET_ACCESS_KEY" }}
+  {{- end }}
+  {{- range $key := $keys }}
   - name: {{ $key }}
     valueFrom:
       secretKeyRef:
