@@ -19,6 +19,7 @@ import environ
 PLACEHOLDER_MARKERS = ("change-me", "django-insecure")
 DEVELOPMENT_VALUES = {"desideliver", "desideliver-demo"}
 
+LIBPQ_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _MISSING = object()
@@ -105,7 +106,7 @@ def integer(name: str, default: int, *, minimum: int = 0) -> int:
 def choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = string(name, default).strip().lower()
     if value not in choices:
-        raise ConfigurationError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigurationError(name, f"must be one of {', '.join(c for c in choices if c)}, got {value!r}")
     return value
 
 
@@ -152,7 +153,21 @@ def database(*, conn_max_age: int) -> dict:
     # A reused connection is checked before each request, so a restarted PostgreSQL
     # costs one reconnect instead of an error.
     config["CONN_HEALTH_CHECKS"] = True
-    config.setdefault("OPTIONS", {})["connect_timeout"] = integer("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    options = config.setdefault("OPTIONS", {})
+    options["connect_timeout"] = integer("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    # TLS to the server (a managed PostgreSQL): libpq's sslmode, and the CA to verify it by.
+    sslmode = choice("DB_SSLMODE", ("", *LIBPQ_SSLMODES), "")
+    if sslmode:
+        options["sslmode"] = sslmode
+    sslrootcert = string("DB_SSLROOTCERT", "")
+    if sslrootcert:
+        if not os.path.isfile(sslrootcert):
+            raise ConfigurationError("DB_SSLROOTCERT", f"names no readable file: {sslrootcert}")
+        options["sslrootcert"] = sslrootcert
+    if sslmode in {"verify-ca", "verify-full"} and not sslrootcert:
+        raise ConfigurationError(
+            "DB_SSLROOTCERT", f"is required with DB_SSLMODE={sslmode}: the CA that signed the server's certificate"
+        )
     return config
 
 

@@ -43,6 +43,23 @@ VALUE_SETS = {
             "dataServices": {"podSelectors": [{"matchLabels": {"app.kubernetes.io/name": "postgresql"}}]},
         },
     },
+    "extras": {
+        "database": {"sslmode": "verify-full", "caSecret": {"name": "db-ca", "key": "root.crt"}},
+        "existingSecretKeys": {"DB_PASSWORD": "password"},
+        "serviceAccount": {"create": True, "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/shop"}},
+        "podLabels": {"team": "grocery"},
+        "podAnnotations": {"example.com/owner": "shop"},
+        "extraEnv": [{"name": "LOG_LEVEL", "value": "DEBUG"}],
+        "extraVolumes": [{"name": "geo", "configMap": {"name": "geo-data"}}],
+        "extraVolumeMounts": [{"name": "geo", "mountPath": "/srv/geo", "readOnly": True}],
+        "priorityClassName": "shop-critical",
+        "worker": {
+            "topologySpreadConstraints": [
+                {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"}
+            ]
+        },
+        "backup": {"enabled": True},
+    },
     "existing-secret": {
         "existingSecret": "shop-secrets",
         "image": {"repository": "registry.example.com/desideliver", "digest": "sha256:" + "ab" * 32},
@@ -412,3 +429,74 @@ def test_media_on_a_volume_is_served_by_django_since_no_edge_serves_it(helm, tmp
     pod = web_container(documents)
     assert {"name": "media", "mountPath": "/app/media"} in pod["containers"][0]["volumeMounts"]
     assert "shop-desideliver-media" not in by_kind(documents, "NetworkPolicy")
+
+
+def test_the_extras_reach_every_app_pod_and_the_database_ca_the_backup_too(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["extras"])
+    (account,) = by_kind(documents, "ServiceAccount").values()
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/shop"}
+    assert account["automountServiceAccountToken"] is False
+    deployments = by_kind(documents, "Deployment")
+    pods = pod_specs(documents)
+    for name, pod in pods.items():
+        container = pod["containers"][0]
+        env = {item["name"]: item for item in container.get("env", [])}
+        mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        assert pod["priorityClassName"] == "shop-critical", name
+        assert mounts["database-ca"] == "/etc/desideliver/database-ca", name
+        assert volumes["database-ca"]["secret"]["secretName"] == "db-ca", name
+        if name.endswith("-backup"):
+            assert env["PGSSLMODE"]["value"] == "verify-full"
+            assert env["PGSSLROOTCERT"]["value"] == "/etc/desideliver/database-ca/root.crt"
+            assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "password"
+            continue
+        assert env["DB_SSLMODE"]["value"] == "verify-full", name
+        assert env["DB_SSLROOTCERT"]["value"] == "/etc/desideliver/database-ca/root.crt", name
+        assert env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "password", name
+        assert env["SECRET_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "SECRET_KEY", name
+        assert env["LOG_LEVEL"]["value"] == "DEBUG", name
+        assert mounts["geo"] == "/srv/geo" and volumes["geo"]["configMap"]["name"] == "geo-data", name
+    for name, deployment in deployments.items():
+        template = deployment["spec"]["template"]
+        assert template["metadata"]["labels"]["team"] == "grocery", name
+        assert template["metadata"]["annotations"]["example.com/owner"] == "shop", name
+        assert "checksum/config" in template["metadata"]["annotations"], name
+        assert template["spec"]["serviceAccountName"] == "shop-desideliver", name
+    # The migrate Job runs before the ServiceAccount exists (a pre-install hook): the namespace's default.
+    assert "serviceAccountName" not in pods["shop-desideliver-migrate"]
+    spread = deployments["shop-desideliver-worker"]["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert spread == [
+        {
+            "maxSkew": 1,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": deployments["shop-desideliver-worker"]["spec"]["selector"]["matchLabels"]},
+        }
+    ]
+    # The web pods spread over nodes by default.
+    web = deployments["shop-desideliver-web"]["spec"]
+    assert web["template"]["spec"]["topologySpreadConstraints"][0]["topologyKey"] == "kubernetes.io/hostname"
+    assert (
+        web["template"]["spec"]["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+        == web["selector"]["matchLabels"]
+    )
+
+
+def test_an_httproute_sends_the_hosts_to_the_service_through_the_named_gateway(helm, tmp_path):
+    values = {
+        "hosts": ["api.desideliver.in"],
+        "httpRoute": {"enabled": True, "parentRefs": [{"name": "shop", "namespace": "gateways"}]},
+    }
+    documents = manifests(helm, tmp_path, values)
+    (route,) = by_kind(documents, "HTTPRoute").values()
+    assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+    assert route["spec"]["parentRefs"] == [{"name": "shop", "namespace": "gateways"}]
+    assert route["spec"]["hostnames"] == ["api.desideliver.in"]
+    (service,) = by_kind(documents, "Service").values()
+    assert route["spec"]["rules"][0]["backendRefs"] == [
+        {"name": service["metadata"]["name"], "port": service["spec"]["ports"][0]["port"]}
+    ]
+    refused = render(helm, tmp_path, {"httpRoute": {"enabled": True}}, check=False)
+    assert refused.returncode != 0
+    assert "httpRoute.parentRefs is empty" in refused.stderr

@@ -218,3 +218,26 @@ def test_plain_s3_urls_need_no_expiry_check():
         *settings_value("settings.STORAGES['default']['OPTIONS']['querystring_auth']"),
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_tls_to_postgresql_takes_libpq_sslmode_and_a_ca_file(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    options = "sorted(settings.DATABASES['default']['OPTIONS'].items())"
+    result = run_django({"DB_SSLMODE": "Verify-Full", "DB_SSLROOTCERT": str(ca)}, *settings_value(options))
+    assert f"('sslmode', 'verify-full'), ('sslrootcert', '{ca}')" in result.stdout, result.stderr
+    assert "sslmode" not in run_django({}, *settings_value(options)).stdout, "unset: libpq's own default"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"DB_SSLMODE": "on"}, "DB_SSLMODE must be one of disable, allow, prefer, require, verify-ca, verify-full"),
+        ({"DB_SSLMODE": "verify-full"}, "DB_SSLROOTCERT is required with DB_SSLMODE=verify-full"),
+        ({"DB_SSLMODE": "verify-ca", "DB_SSLROOTCERT": "/nonexistent/ca.crt"}, "DB_SSLROOTCERT names no readable file"),
+    ],
+)
+def test_bad_database_tls_settings_stop_startup_naming_the_variable(overrides, named):
+    result = run_django(overrides)
+    assert result.returncode != 0
+    assert named in result.stderr.strip().splitlines()[-1]

@@ -121,8 +121,86 @@ env:
     valueFrom:
       secretKeyRef:
         name: {{ $secret }}
-        key: {{ $key }}
+        key: {{ if $root.Values.existingSecret }}{{ index $root.Values.existingSecretKeys $key | default $key }}{{ else }}{{ $key }}{{ end }}
   {{- end }}
+  {{- with $root.Values.database.sslmode }}
+  - {name: DB_SSLMODE, value: {{ . | quote }}}
+  {{- end }}
+  {{- if $root.Values.database.caSecret.name }}
+  - {name: DB_SSLROOTCERT, value: /etc/desideliver/database-ca/{{ $root.Values.database.caSecret.key }}}
+  {{- end }}
+  {{- with $root.Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end -}}
+
+{{/* An app pod's metadata beyond the chart's own: podLabels and podAnnotations. */}}
+{{- define "desideliver.podLabels" -}}
+{{- with .Values.podLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "desideliver.podAnnotations" -}}
+{{- with .Values.podAnnotations }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "desideliver.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "desideliver.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pod-level scheduling of a long-running app pod (dict "root" . "component" "web" "values" .Values.web):
+its service account, priority class and topology spread (each constraint given the
+component's selector unless it names its own).
+*/}}
+{{- define "desideliver.podScheduling" -}}
+{{- $root := .root -}}
+serviceAccountName: {{ include "desideliver.serviceAccountName" $root }}
+{{- with $root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with .values.topologySpreadConstraints }}
+topologySpreadConstraints:
+{{- range . }}
+  - {{ toYaml (merge (dict) . (dict "labelSelector" (dict "matchLabels" (include "desideliver.selector" (dict "root" $root "component" $.component) | fromYaml)))) | nindent 4 | trim }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Mounts and volumes every app container adds: the database's CA, then extraVolumeMounts/extraVolumes. */}}
+{{- define "desideliver.extraMounts" -}}
+{{- include "desideliver.databaseCaMount" . }}
+{{- with .Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "desideliver.extraVolumes" -}}
+{{- include "desideliver.databaseCaVolume" . }}
+{{- with .Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The database's CA (database.caSecret), for the app and the backup CronJob alike. */}}
+{{- define "desideliver.databaseCaMount" -}}
+{{- if .Values.database.caSecret.name }}
+- {name: database-ca, mountPath: /etc/desideliver/database-ca, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "desideliver.databaseCaVolume" -}}
+{{- with .Values.database.caSecret.name }}
+- name: database-ca
+  secret: {secretName: {{ . }}, defaultMode: 0444}
+{{- end }}
 {{- end -}}
 
 {{/*
