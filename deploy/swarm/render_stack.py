@@ -30,8 +30,9 @@ def service_for_swarm(service: dict) -> dict:
         del swarm["ports"]
     kept = {"type", "source", "target", "read_only"}
     volumes = [{key: value for key, value in volume.items() if key in kept} for volume in service.get("volumes") or []]
-    # Swarm ignores a service's tmpfs list; as mounts of type tmpfs it keeps them.
-    volumes += [{"type": "tmpfs", "target": path} for path in swarm.pop("tmpfs", [])]
+    # Swarm ignores a service's tmpfs list; as mounts of type tmpfs it keeps them. Their
+    # options (the pooler's uid=70,mode=0700) have no Swarm spelling: the mount is 1777.
+    volumes += [{"type": "tmpfs", "target": path.split(":")[0]} for path in swarm.pop("tmpfs", [])]
     if volumes:
         swarm["volumes"] = volumes
     if isinstance(swarm.get("networks"), dict):

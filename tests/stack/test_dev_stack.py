@@ -171,3 +171,18 @@ def test_doctor_prod_checks_the_edge_ports_and_the_kernel(occupied_port):
     assert result.returncode == 1
     assert f"port {occupied_port} (the edge's HTTPS) is taken by" in result.stdout
     assert "(5.14+ for net.ipv4.tcp_migrate_req)" in result.stdout  # this engine's kernel is new enough
+
+
+def test_doctor_prod_warns_before_the_replicas_pass_max_connections():
+    def doctor(**env):
+        free = {"EDGE_HTTP_PORT": "18191", "EDGE_HTTPS_PORT": "18192"}
+        return run(["scripts/doctor", "--prod"], env=clean_env(**free, **env), check=False)
+
+    # (10 + 1 during a deploy) x 2 workers x 4 threads + 2 Celery + beat + backup = 92 of 97.
+    assert "PostgreSQL sessions: up to 92 of 97" in doctor(BACKEND_REPLICAS="10").stdout
+    crowded = doctor(BACKEND_REPLICAS="12")
+    assert crowded.returncode == 1
+    assert "up to 108 PostgreSQL sessions" in crowded.stdout and "turn on the pooler" in crowded.stdout
+    pooled = doctor(BACKEND_REPLICAS="12", DB_HOST="pooler", POOLER_POOL_SIZE="20")
+    assert "through the pooler: 20 pooled + 2 direct of 97 (the app asks for up to 108)" in pooled.stdout
+    assert doctor(DB_HOST="pooler", POOLER_POOL_SIZE="40", DB_MAX_CONNECTIONS="40").returncode == 1

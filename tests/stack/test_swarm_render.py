@@ -16,7 +16,7 @@ def rendered(tmp_path) -> tuple[dict, str]:
     secret.write_text("a-secret-value-long-enough-for-every-one-of-them-0123456789\n")
     env = clean_env(
         ALLOWED_HOSTS="api.example.com",
-        COMPOSE_PROFILES="backup",
+        COMPOSE_PROFILES="backup,pooler",
         **{name: "" for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
         **{f"{name}_FILE": str(secret) for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
     )
@@ -40,6 +40,7 @@ def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
         "redis",
         "cache",
         "backup",
+        "pooler",
     }
     assert all("encrypted" in network["driver_opts"] for network in loaded["networks"].values())
     # An optional secret left unset (/dev/null) would be an empty Swarm secret, which Swarm refuses.
@@ -71,6 +72,8 @@ def test_hardening_and_writable_paths_survive(tmp_path):
     ready_backends = stack["services"]["ready-backends"]
     assert ready_backends["configs"] == [{"source": "ready-backends", "target": "/usr/local/bin/ready_backends.py"}]
     assert not [v for v in ready_backends["volumes"] if v["type"] == "bind"]  # a bind needs the file on every node
+    # The pooler's entrypoint writes its configuration there as uid 70 (a 1777 tmpfs on Swarm).
+    assert {"type": "tmpfs", "target": "/etc/pgbouncer"} in stack["services"]["pooler"]["volumes"]
 
 
 def test_updates_are_start_first_with_rollback_and_beat_is_one_stop_first(tmp_path):

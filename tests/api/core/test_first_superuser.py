@@ -1,6 +1,7 @@
-"""The first superuser, created on start from DJANGO_SUPERUSER_*: its password may come
-from a file, must pass the password validators, and reaches only the service that
-creates it."""
+"""What the start-up (prepare_database) does beyond migrating: the first superuser,
+created from DJANGO_SUPERUSER_* (its password may come from a file, must pass the
+password validators, and reaches only the service that creates it), and the role's
+statement timeout."""
 
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from users.models import User
 
@@ -44,3 +46,11 @@ def test_only_the_backend_gets_the_superuser_password_in_production():
     given = {name for name, service in services.items() if "DJANGO_SUPERUSER_PASSWORD" in service["environment"]}
     assert given == {"backend"}
     assert "django_superuser_password" in services["backend"]["secrets"]
+
+
+def test_start_up_gives_the_role_its_statement_timeout(monkeypatch, settings):
+    settings.DB_STATEMENT_TIMEOUT = 7
+    prepare(monkeypatch)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolconfig FROM pg_roles WHERE rolname = current_user")
+        assert "statement_timeout=7s" in cursor.fetchone()[0]

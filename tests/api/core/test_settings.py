@@ -241,3 +241,14 @@ def test_bad_database_tls_settings_stop_startup_naming_the_variable(overrides, n
     result = run_django(overrides)
     assert result.returncode != 0
     assert named in result.stderr.strip().splitlines()[-1]
+
+
+def test_behind_a_pooler_cursors_stay_client_side_and_migrations_go_straight_to_postgresql():
+    pooled = {"DB_HOST": "pooler.internal", "DB_DIRECT_HOST": "db.direct.invalid", "DB_DIRECT_PORT": "6543"}
+    cursors = "settings.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS')"
+    assert run_django(pooled, *settings_value(cursors)).stdout.strip() == "True"
+    assert run_django({}, *settings_value(cursors)).stdout.strip() == "None"
+    # The start-up's migrations connect to DB_DIRECT_HOST, not to the pooler at DB_HOST.
+    result = run_django(pooled, "prepare_database", "--wait", "1")
+    assert result.returncode != 0
+    assert "PostgreSQL at db.direct.invalid:6543 did not answer" in result.stderr, result.stderr

@@ -86,7 +86,14 @@ def compose_pins() -> dict[str, str]:
 def test_each_base_image_is_pinned_by_digest_in_one_place():
     pins = compose_pins()
     pins["PYTHON_IMAGE"] = re.search(r"ARG PYTHON_IMAGE=(\S+)", (ROOT / "Dockerfile").read_text()).group(1)
-    assert set(pins) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "CADDY_IMAGE", "MAILDEV_IMAGE"}
+    assert set(pins) == {
+        "PYTHON_IMAGE",
+        "POSTGRES_IMAGE",
+        "REDIS_IMAGE",
+        "CADDY_IMAGE",
+        "PGBOUNCER_IMAGE",
+        "MAILDEV_IMAGE",
+    }
     for variable, image in pins.items():
         if variable != "MAILDEV_IMAGE":  # the development-only mail catcher goes by its tag
             assert re.fullmatch(PINNED, image), f"{variable}: {image}"

@@ -2,7 +2,9 @@
 
 1. Waits for PostgreSQL, up to --wait seconds, saying what it waits for.
 2. Applies migrations while holding a PostgreSQL advisory lock, so several
-   replicas starting at once migrate one after another, never concurrently.
+   replicas starting at once migrate one after another, never concurrently; with
+   a pooler (DB_DIRECT_HOST), over a direct connection, since the lock is a session's.
+   Then sets the role's statement_timeout (DB_STATEMENT_TIMEOUT) for new sessions.
 3. Creates the superuser named by DJANGO_SUPERUSER_EMAIL and
    DJANGO_SUPERUSER_PASSWORD (or its _FILE form) if no user has that email yet;
    the password must pass AUTH_PASSWORD_VALIDATORS.
@@ -15,6 +17,7 @@ every migration, so no task runs against an older schema.
 import os
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -47,6 +50,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, wait, wait_only, wait_for_migrations, **options):
+        if settings.DATABASE_DIRECT and not wait_for_migrations:
+            connection.close()
+            connection.settings_dict.update(settings.DATABASE_DIRECT)
         self._wait_for_database(wait)
         if wait_for_migrations:
             self._wait_for_migrations(wait)
@@ -56,7 +62,11 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
             try:
+                cursor.execute("SET statement_timeout = 0")  # a migration may take as long as it takes
                 call_command("migrate", interactive=False, verbosity=options["verbosity"])
+                # Every later session of this role, the pooler's included (ALTER ROLE takes no bind parameters).
+                timeout = int(settings.DB_STATEMENT_TIMEOUT)
+                cursor.execute(f"ALTER ROLE CURRENT_USER SET statement_timeout = '{timeout}s'")
             finally:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
         self._ensure_superuser()
