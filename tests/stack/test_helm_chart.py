@@ -500,3 +500,21 @@ def test_an_httproute_sends_the_hosts_to_the_service_through_the_named_gateway(h
     refused = render(helm, tmp_path, {"httpRoute": {"enabled": True}}, check=False)
     assert refused.returncode != 0
     assert "httpRoute.parentRefs is empty" in refused.stderr
+
+
+def test_behind_a_pooler_the_migrations_and_the_backup_reach_postgresql_itself(helm, tmp_path):
+    values = {
+        "database": {"host": "pgbouncer.db", "port": 6432, "directHost": "postgres.db", "directPort": 5432},
+        "backup": {"enabled": True},
+    }
+    documents = manifests(helm, tmp_path, values)
+    config = configmap(documents)
+    assert (config["DB_HOST"], config["DB_PORT"]) == ("pgbouncer.db", "6432")
+    assert (config["DB_DIRECT_HOST"], config["DB_DIRECT_PORT"]) == ("postgres.db", "5432")
+    assert config["DB_STATEMENT_TIMEOUT"] == "30"
+    (cronjob,) = by_kind(documents, "CronJob").values()
+    (backup,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value") for item in backup["env"]}
+    assert (env["PGHOST"], env["PGPORT"]) == ("postgres.db", "5432")
+    plain = configmap(manifests(helm, tmp_path, {}))
+    assert "DB_DIRECT_HOST" not in plain

@@ -47,6 +47,11 @@ DB_HOST: {{ .Values.database.host | quote }}
 DB_PORT: {{ .Values.database.port | toString | quote }}
 DB_NAME: {{ .Values.database.name | quote }}
 DB_USER: {{ .Values.database.user | quote }}
+DB_STATEMENT_TIMEOUT: {{ .Values.database.statementTimeout | toString | quote }}
+{{- with .Values.database.directHost }}
+DB_DIRECT_HOST: {{ . | quote }}
+DB_DIRECT_PORT: {{ $.Values.database.directPort | toString | quote }}
+{{- end }}
 REDIS_URL: {{ .Values.redis.url | quote }}
 REDIS_CACHE_URL: {{ .Values.redis.cacheUrl | default .Values.redis.url | quote }}
 EMAIL_BACKEND: django.core.mail.backends.smtp.EmailBackend
