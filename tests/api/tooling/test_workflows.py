@@ -106,6 +106,29 @@ def test_each_base_image_is_pinned_by_digest_in_one_place():
         assert not any(image in (ROOT / name).read_text() for image in pins.values()), name
 
 
+def test_each_stand_in_runs_its_pins_version_line():
+    """CI runs on scripts/base-images/build's images: each must be of the release line
+    (major, or major.minor where the tag says it) that production's pin names."""
+    build = (ROOT / "scripts" / "base-images" / "build").read_text()
+    stand_ins = dict(re.findall(r'^(\w+)_image="\$prefix/[\w-]+:([\w.]+)"', build, re.MULTILINE))
+    pins = compose_pins()
+    pins["PYTHON_IMAGE"] = re.search(r"ARG PYTHON_IMAGE=(\S+)", (ROOT / "Dockerfile").read_text()).group(1)
+    for variable, pin in pins.items():
+        tag = pin.split("@")[0].rsplit(":", 1)[1]  # e.g. 7-alpine, v1.24.1-p1, 3.13-slim-trixie
+        line = stand_ins[variable.removesuffix("_IMAGE").lower()]
+        assert tag.lstrip("v").startswith(line) and tag.lstrip("v")[len(line) : len(line) + 1] in {"", ".", "-"}, (
+            f"{variable}: the stand-in is {line}, production pins {tag}"
+        )
+
+
 def test_the_chart_runs_the_backup_on_the_compose_stacks_postgres():
     values = yaml.safe_load((ROOT / "deploy" / "helm" / "desideliver" / "values.yaml").read_text())
     assert values["backup"]["image"] == compose_pins()["POSTGRES_IMAGE"]
+
+
+def test_the_database_volume_moves_with_postgres_data_dir_in_both_stacks():
+    """PostgreSQL 18 images keep their data in /var/lib/postgresql: the upgrade sets a
+    variable rather than editing the compose files."""
+    for name in ("docker-compose.yml", "docker-compose.prod.yml"):
+        text = (ROOT / name).read_text()
+        assert "- postgres-data:${POSTGRES_DATA_DIR:-/var/lib/postgresql/data}" in text, name
