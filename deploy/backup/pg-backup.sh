@@ -9,7 +9,8 @@
 # Connection: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, and PGPASSWORD or the
 # file PGPASSWORD_FILE names. Each run logs one line: "backup ok ..." on stdout, or
 # "backup FAILED ..." on stderr. A dump that cannot be read back in full is deleted,
-# never kept as a backup, and the run fails.
+# never kept as a backup, and the run fails; so does a run whose pg_dump is of an
+# older major version than the server, naming the image to use.
 # With BACKUP_MEDIA_DIR (the media volume, mounted read-only) each run also archives
 # the uploaded images beside the dump (desideliver-LABEL-media-UTCTIME.tar.gz, read
 # back before it counts, the same $BACKUP_KEEP kept; scripts/db restore-media takes
@@ -52,10 +53,22 @@ failed() {
   echo "backup FAILED: $*" >&2
 }
 
+# pg_dump refuses a newer server ("server version mismatch"): say which image to run instead.
+same_major_version() {
+  step "connecting to PostgreSQL" psql -XAtq -c "SHOW server_version_num" || return 1
+  server=$(($(cat "$errors") / 10000))
+  client="$(pg_dump --version | sed -n 's/^pg_dump (PostgreSQL) \([0-9]*\).*/\1/p')"
+  if [ "${client:-0}" -lt "$server" ]; then
+    failed "the server is PostgreSQL $server and this image's pg_dump is $client: run the backup on a PostgreSQL $server image (compose: POSTGRES_IMAGE; Helm: backup.image)"
+    return 1
+  fi
+}
+
 backup_once() {
   started="$(date +%s)"
   name="desideliver-$label-$(date -u +%Y%m%dT%H%M%SZ).dump"
   partial="$dir/.$name.partial"
+  same_major_version || return 1
   step "pg_dump" pg_dump --format=custom --file="$partial" || return 1
   step "the dump cannot be read" pg_restore --list "$partial" || return 1
   if ! grep -q 'TABLE DATA public django_migrations' "$errors" || ! grep -q 'TABLE DATA public users_user ' "$errors"; then

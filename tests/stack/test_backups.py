@@ -190,3 +190,22 @@ def test_a_scheduled_backup_that_is_not_a_shop_database_fails_and_keeps_nothing(
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == "backup FAILED: the dump is not of a DesiDeliver database"
     assert backups_volume(prod_stack) == before, "no dump, and no partial file, is left"
+
+
+def test_a_pg_dump_older_than_the_server_fails_saying_which_image_to_run(prod_stack):
+    """pg_dump refuses a newer server: after a managed upgrade to 18, a backup image of 17
+    must say what to change rather than fail every night on "server version mismatch"."""
+    before = backups_volume(prod_stack)
+    server = int(prod_stack.psql("SHOW server_version_num").strip()) // 10000
+    older = (
+        f'pg_dump() {{ if [ "$1" = --version ]; then echo "pg_dump (PostgreSQL) {server - 1}.4"; '
+        'else command pg_dump "$@"; fi; }; . /usr/local/bin/pg-backup.sh'
+    )
+    once = ("-e", "BACKUP_INTERVAL=", "--entrypoint", "sh", "backup", "-c", older)
+    result = prod_stack.compose("--profile", "backup", "run", "--rm", "--no-deps", *once, check=False)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"backup FAILED: the server is PostgreSQL {server} and this image's pg_dump is {server - 1}: "
+        f"run the backup on a PostgreSQL {server} image (compose: POSTGRES_IMAGE; Helm: backup.image)"
+    )
+    assert backups_volume(prod_stack) == before
