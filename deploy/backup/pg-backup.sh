@@ -53,6 +53,16 @@ failed() {
   echo "backup FAILED: $*" >&2
 }
 
+keep_newest() { # keep_newest FILE...: deletes all but the newest $keep (the names sort by time); prints how many stay
+  excess=$(($# - keep))
+  while [ "$excess" -gt 0 ]; do
+    rm -f "$1"
+    shift
+    excess=$((excess - 1))
+  done
+  echo "$#"
+}
+
 # pg_dump refuses a newer server ("server version mismatch"): say which image to run instead.
 same_major_version() {
   step "connecting to PostgreSQL" psql -XAtq -c "SHOW server_version_num" || return 1
@@ -79,19 +89,12 @@ backup_once() {
   step "the dump is damaged" pg_restore --file=/dev/null "$partial" || return 1
   mv "$partial" "$dir/$name"
   partial=""
-  # The names sort by time: all but the newest $keep go.
-  set -- "$dir/desideliver-$label-"*Z.dump
-  excess=$(($# - keep))
-  while [ "$excess" -gt 0 ]; do
-    rm -f "$1"
-    shift
-    excess=$((excess - 1))
-  done
+  kept="$(keep_newest "$dir/desideliver-$label-"*Z.dump)"
   media=""
   if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
     backup_media || return 1
   fi
-  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${media} in $(($(date +%s) - started)) s; $# kept"
+  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${media} in $(($(date +%s) - started)) s; $kept kept"
   touch /tmp/backup.ok # the health check reads its age
 }
 
@@ -102,13 +105,7 @@ backup_media() {
   step "the media archive cannot be read" tar -tzf "$partial" || return 1
   mv "$partial" "$dir/$archive"
   partial=""
-  set -- "$dir/desideliver-$label-media-"*Z.tar.gz
-  excess=$(($# - keep))
-  while [ "$excess" -gt 0 ]; do
-    rm -f "$1"
-    shift
-    excess=$((excess - 1))
-  done
+  keep_newest "$dir/desideliver-$label-media-"*Z.tar.gz >/dev/null
   media=", media $dir/$archive $(wc -c <"$dir/$archive" | tr -d ' ') bytes"
 }
 
