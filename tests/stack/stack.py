@@ -254,3 +254,12 @@ def place_order(stack, shopper) -> tuple[int, dict | None]:
         return added.status, None
     order = http("POST", stack.url("/api/orders/create/"), token=token, body={"address": address})
     return order.status, (order.json() if order.status == 201 else None)
+
+
+def demo_staff_login(stack: Stack) -> str:
+    """An access token of seed_demo's staff user (the catalogue's seeded before)."""
+    response = http(
+        "POST", stack.url("/api/auth/login/"), body={"email": "staff@desideliver.in", "password": "desideliver-demo"}
+    )
+    assert response.status == 200, response.body
+    return response.json()["access"]

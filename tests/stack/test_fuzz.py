@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, http, register_and_login, run
+from tests.stack.stack import REPO_DIR, demo_staff_login, register_and_login, run
 
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance"
 
@@ -22,13 +22,7 @@ def token_for(prod_stack, role: str) -> str | None:
         return None
     if role == "customer":
         return register_and_login(prod_stack, f"fuzz-{uuid.uuid4().hex[:8]}@example.in")
-    login = http(
-        "POST",
-        prod_stack.url("/api/auth/login/"),
-        body={"email": "staff@desideliver.in", "password": "desideliver-demo"},
-    )
-    assert login.status == 200
-    return login.json()["access"]
+    return demo_staff_login(prod_stack)
 
 
 @pytest.mark.parametrize("role", ["anonymous", "customer", "staff"])

@@ -13,7 +13,7 @@ import zlib
 import boto3
 import pytest
 
-from tests.stack.stack import REPO_DIR, http, run, wait_for
+from tests.stack.stack import REPO_DIR, demo_staff_login, http, run, wait_for
 
 S3_PORT = 18102
 BUCKET = "desideliver-media"
@@ -80,13 +80,11 @@ def s3_media(prod_stack, tmp_path_factory):
         server.wait(timeout=10)
 
 
-def staff_token(stack) -> str:
-    stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
-    login = http(
-        "POST", stack.url("/api/auth/login/"), body={"email": "staff@desideliver.in", "password": "desideliver-demo"}
-    )
-    assert login.status == 200, login.body
-    return login.json()["access"]
+@pytest.fixture(scope="module")
+def staff(prod_stack, s3_media) -> tuple[str, int]:
+    """A staff token and a category to file new products under."""
+    prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
+    return demo_staff_login(prod_stack), http("GET", prod_stack.url("/api/categories/")).json()[0]["id"]
 
 
 def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[bytes, str]:
@@ -123,9 +121,8 @@ def objects(bucket) -> list[str]:
     return [item["Key"] for item in bucket.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
-def test_uploads_from_every_replica_land_in_the_bucket_and_their_urls_serve_them(prod_stack, s3_media):
-    token = staff_token(prod_stack)
-    category = http("GET", prod_stack.url("/api/categories/")).json()[0]["id"]
+def test_uploads_from_every_replica_land_in_the_bucket_and_their_urls_serve_them(prod_stack, s3_media, staff):
+    token, category = staff
     marker = uuid.uuid4().hex
     replicas = prod_stack.compose("ps", "-q", "backend").stdout.split()
     assert len(replicas) == REPLICAS
@@ -164,9 +161,8 @@ def test_uploads_from_every_replica_land_in_the_bucket_and_their_urls_serve_them
     assert not set(stored_locally) & {key.rsplit("/", 1)[-1] for key in keys}, "S3 on: nothing in the volume"
 
 
-def test_what_is_not_an_image_is_refused_and_never_reaches_the_bucket(prod_stack, s3_media):
-    token = staff_token(prod_stack)
-    category = http("GET", prod_stack.url("/api/categories/")).json()[0]["id"]
+def test_what_is_not_an_image_is_refused_and_never_reaches_the_bucket(prod_stack, s3_media, staff):
+    token, category = staff
     before = objects(s3_media)
     for content in (b"<script>alert(1)</script>", PNG[:40], b"GIF89a" + b"\0" * 64):
         response = upload(prod_stack, token, category, content, "not-an-image")
