@@ -1,5 +1,6 @@
-# One Dockerfile, four stages: base -> deps -> development | production.
-# Both targets share the base image and the runtime dependency layer.
+# One Dockerfile: base -> deps -> development | production (which takes its virtualenv
+# and static files from the stages runtime-venv and collected). Both targets share the
+# base image and the runtime dependencies.
 # The base image is a build argument so a mirror or an air-gapped network can
 # substitute its own (see scripts/base-images/build). No BuildKit-only syntax
 # (RUN --mount): `docker build` works with the legacy builder too (Engine 20.10).
@@ -17,14 +18,19 @@ RUN groupadd --gid 1000 app \
 # deps: the runtime virtualenv, exactly as uv.lock pins it (hashes checked; a lock out
 # of step with pyproject.toml fails the build). Rebuilt only when those two files change
 # (the tools' settings in pyproject.toml count: they share the file).
+# scripts/slim-venv.sh then drops, in the same layer, what the app never loads (other
+# clouds' botocore models, unused translations, source maps); DJANGO_LOCALES keeps more
+# of Django's languages for a deployment that serves them.
 FROM base AS deps
 ARG UV_VERSION=0.13.9
+ARG DJANGO_LOCALES="en"
 ENV UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never UV_NO_CACHE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv
 RUN python3 -m venv /opt/uv \
  && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==$UV_VERSION"
-COPY pyproject.toml uv.lock /tmp/project/
-RUN /opt/uv/bin/uv sync --project /tmp/project --locked --no-dev --python "$(command -v python3)"
+COPY pyproject.toml uv.lock scripts/slim-venv.sh /tmp/project/
+RUN /opt/uv/bin/uv sync --project /tmp/project --locked --no-dev --python "$(command -v python3)" \
+ && /tmp/project/slim-venv.sh "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 
 # development: runtime plus dev dependencies and the tools a developer uses in
 # the container (git, psql, redis-cli, debugpy, pre-commit, ruff, pytest).
@@ -51,16 +57,28 @@ EXPOSE 8000 5678
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["dev-server"]
 
+# collected: production's static files, hashed names only (WHITENOISE_KEEP_ONLY_HASHED_FILES),
+# gathered from the dependencies' own static/ directories.
+FROM deps AS collected
+WORKDIR /app
+COPY backend/ /app/
+RUN DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0
+
+# runtime-venv: production's virtualenv without the Django apps' static/ directories,
+# which only collectstatic reads: the image serves the collected copies. A stage of its
+# own so that a source change leaves this layer, the image's largest, as it was.
+FROM deps AS runtime-venv
+RUN find /opt/venv -type d -name static -prune -execdir test -f apps.py \; -exec rm -rf {} +
+
 # production: runtime dependencies and the source only; root owns the code and the
-# app user (always uid 1000 here) can write nothing but media. Static files are
-# collected at build time (not ReDoc's: the docs page is Swagger UI).
+# app user (always uid 1000 here) can write nothing but media.
 FROM base AS production
-COPY --from=deps /opt/venv /opt/venv
+COPY --from=runtime-venv /opt/venv /opt/venv
 COPY scripts/docker-entrypoint.sh /usr/local/bin/
 WORKDIR /app
 COPY backend/ /app/
+COPY --from=collected /app/staticfiles /app/staticfiles
 RUN python -m compileall -q -j 0 /app \
- && DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0 --ignore redoc \
  && install -d -o app -g app /app/media
 ENV DJANGO_SETTINGS_MODULE=desideliver_backend.settings.production \
     PORT=8000

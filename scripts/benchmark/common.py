@@ -3,6 +3,7 @@ HTTP calls and the report rows."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -38,16 +39,42 @@ PROD_ENV = {
 PEER = "peer: cookiecutter-django 2026.8, default options, measured 2026-11-26 on this kind of machine"
 
 
-COLUMNS = ("measurement", "value", "baseline (same run)", "peer (2026-11-26)", "target", "method")
+COLUMNS = ("measurement", "value", "baseline (same run)", "peer (2026-11-26)", "target", "met", "method")
 
 
 rows: list[tuple[str, ...]] = []
 
+COMPARISONS = {"<=": float.__le__, ">=": float.__ge__, "<": float.__lt__, ">": float.__gt__}
 
-def report(name: str, value: str, baseline: str = "", target: str = "", method: str = "", peer: str = "") -> None:
-    rows.append((name, value, baseline, peer, target, method))
+
+def judge(measured: float, target: str) -> bool:
+    """Whether ``measured`` meets a target written as "<= 3 s", "< 220 MiB" or ">= 0.5x"
+    (the first comparison in the text; the unit is the value's own)."""
+    match = re.search(r"(<=|>=|<|>)\s*([\d.]+)", target)
+    if not match:
+        raise ValueError(f"no comparison in target {target!r}")
+    return COMPARISONS[match.group(1)](float(measured), float(match.group(2)))
+
+
+def report(
+    name: str,
+    value: str,
+    baseline: str = "",
+    target: str = "",
+    method: str = "",
+    peer: str = "",
+    *,
+    measured: float | None = None,
+    met: bool | None = None,
+) -> None:
+    """One row. A target is judged from ``measured`` (in the target's unit) or given as ``met``."""
+    if met is None and measured is not None and target:
+        met = judge(measured, target)
+    verdict = "" if met is None else ("yes" if met else "**no**")
+    rows.append((name, value, baseline, peer, target, verdict, method))
     print(
-        f"  {name}: {value}  {('baseline ' + baseline) if baseline else ''}  {('target ' + target) if target else ''}"
+        f"  {name}: {value}  {('baseline ' + baseline) if baseline else ''}"
+        f"  {('target ' + target) if target else ''}  {('met: ' + verdict) if verdict else ''}"
     )
 
 

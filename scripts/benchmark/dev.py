@@ -54,9 +54,10 @@ def measure_dev_stack(args, checkout: Path) -> None:
         "dev stack: `up` to API answering",
         f"{answering:.1f} s" if answering else "never",
         "",
-        "<= 8 s",
+        "<= 5 s",
         "images built, volumes empty; polls /health/live/",
         peer="8.6 s",
+        measured=answering if answering else float("inf"),
     )
     report(
         "dev stack: `up` to all services healthy",
@@ -64,6 +65,7 @@ def measure_dev_stack(args, checkout: Path) -> None:
         "",
         "<= 10 s",
         "docker compose ps health",
+        measured=healthy if healthy else float("inf"),
     )
 
     time.sleep(10 if args.quick else 60)
@@ -79,6 +81,7 @@ def measure_dev_stack(args, checkout: Path) -> None:
         "< 220 MiB",
         "docker stats, a minute after start",
         peer="190 MiB (2 services)",
+        measured=core_mem,
     )
     report(
         f"dev stack idle memory, all {len(services)} services",
@@ -97,6 +100,7 @@ def measure_dev_stack(args, checkout: Path) -> None:
         "< 3%",
         f"cgroup CPU time over {window} s, a minute after start; health probes every 10 s",
         peer="~100%",
+        measured=sum(cpu.get(name, 0) for name in app_services),
     )
 
     dev(project, "docker-compose.yml", "exec", "-T", "backend", "python", "manage.py", "seed_demo", env=env)
@@ -111,6 +115,7 @@ def measure_dev_stack(args, checkout: Path) -> None:
         f"idle {mem:.0f} MiB",
         "< 1 GiB",
         "docker stats during wrk -c20 on /api/products/",
+        measured=loaded[0] / 1024,
     )
 
     views = checkout / "backend" / "cart" / "views.py"
@@ -135,5 +140,6 @@ def measure_dev_stack(args, checkout: Path) -> None:
         "",
         "< 2 s",
         "a view's docstring changed, polled in /api/schema/",
+        measured=reload_time if reload_time else float("inf"),
     )
     dev(project, "docker-compose.yml", "down", "-v", env=env, check=False)

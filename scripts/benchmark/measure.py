@@ -8,10 +8,18 @@ from pathlib import Path
 from .common import sh
 
 
-def wrk(url: str, seconds: int, connections: int = 100, script: str | None = None, timeout: int = 2) -> dict:
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int = 100,
+    script: str | None = None,
+    timeout: int = 2,
+    headers: dict | None = None,
+) -> dict:
     """wrk's figures; a response slower than ``timeout`` seconds counts as an error."""
     args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", "--latency"]
-    args += ["-H", "X-Forwarded-Proto: https"]
+    for name, value in {"X-Forwarded-Proto": "https", **(headers or {})}.items():
+        args += ["-H", f"{name}: {value}"]
     if script:
         path = Path(tempfile.mkdtemp()) / "script.lua"
         path.write_text(script)

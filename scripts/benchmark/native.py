@@ -99,6 +99,7 @@ def section_native(args) -> None:
             "ratio <= 1.05",
             f"cost ratio native/Docker = {native_rps / docker_rps:.3f}; same Gunicorn config, "
             "same PostgreSQL and Redis, alternating wrk runs",
+            measured=native_rps / docker_rps,
         )
     finally:
         native.terminate()

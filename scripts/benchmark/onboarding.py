@@ -53,17 +53,25 @@ def section_onboarding(args) -> None:
             peer="3.5 s (22 tests)",
         )
         report(
-            "onboarding: up + tests green", f"{up + test_time:.1f} s", "", "<= 40 s", "sum of the two", peer="76.5 s"
+            "onboarding: up + tests green",
+            f"{up + test_time:.1f} s",
+            "",
+            "<= 40 s",
+            "sum of the two",
+            peer="76.5 s",
+            met=up + test_time <= 40 and tests.returncode == 0,
         )
         sh("docker", "compose", "-p", project, "-f", str(clone / "docker-compose.yml"), "stop", check=False)
         start = time.monotonic()
         sh(cli, "up", "--workspace-folder", str(clone), env=env_without_buildkit)
+        warm = time.monotonic() - start
         report(
             "onboarding: warm `devcontainer up`",
-            f"{time.monotonic() - start:.1f} s",
+            f"{warm:.1f} s",
             "",
             "<= 5 s",
             "second up, containers stopped",
             peer="7.6 s",
+            measured=warm,
         )
         sh("docker", "compose", "-p", project, "-f", str(clone / "docker-compose.yml"), "down", "-v", check=False)

@@ -108,6 +108,9 @@ STORAGES = {
     "default": MEDIA_STORAGE_BACKEND,  # noqa: F405 (settings/storage.py)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Pages name static files through {% static %}, which gives the hashed names: the
+# unhashed copies collectstatic would also keep are never requested.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 # seed_demo's demo users and passwords belong on development machines only.
 DEMO_DATA_ALLOWED = False
 

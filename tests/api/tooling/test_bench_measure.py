@@ -81,3 +81,32 @@ def test_no_cpu_accounting_is_an_error_not_zero(tmp_path):
     write(tmp_path, "proc/42/cgroup", "0::/docker/abc\n")
     with pytest.raises(RuntimeError, match="no CPU accounting"):
         process_cpu_seconds(42, tmp_path)
+
+
+def test_targets_are_judged_by_their_first_comparison():
+    from scripts.benchmark.common import judge
+
+    assert judge(2.0, "<= 3 s") and not judge(3.5, "<= 3 s")
+    assert judge(0.25, "<= 0.25x") and not judge(0.26, "<= 0.25x")
+    assert not judge(220, "< 220 MiB")
+    assert judge(1200, ">= 1178 req/s")
+    with pytest.raises(ValueError):
+        judge(1, "0 errors")
+
+
+def test_largest_added_paths_list_packages_not_the_directory_holding_them():
+    from scripts.benchmark.images import largest_entries
+
+    site = "/opt/venv/lib/python3.13/site-packages"
+    sizes = {
+        site: 90,
+        f"{site}/django": 50,
+        f"{site}/PIL": 30,
+        f"{site}/six.py": 10,
+        "/usr/local/bin": 40,
+        "/usr/local/bin/docker-entrypoint.sh": 2,
+        "/usr/local/bin/python3.13": 38,
+    }
+    inherited = {"/usr/local/bin": 38, "/usr/local/bin/python3.13": 38}
+    assert largest_entries(sizes, inherited, 3) == [(f"{site}/django", 50), (f"{site}/PIL", 30), (f"{site}/six.py", 10)]
+    assert ("/usr/local/bin/docker-entrypoint.sh", 2) in largest_entries(sizes, inherited, 10)
