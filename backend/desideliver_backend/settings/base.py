@@ -24,19 +24,24 @@ from .storage import *  # noqa: F403
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-INSTALLED_APPS = [
+DJANGO_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+]
+THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served from the image
+]
+# The project's own apps hold no static files (settings/build.py collects without them).
+LOCAL_APPS = [
     "desideliver_backend",  # project-wide management commands
     "notifications",
     "users",
@@ -45,6 +50,7 @@ INSTALLED_APPS = [
     "orders",
     "tickets",
 ]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     # Answers /health/* before host validation and HTTPS redirects, so container

@@ -12,5 +12,15 @@ env.use_defaults(
 )
 
 from .base import *  # noqa: E402, F403
+from .base import DJANGO_APPS, THIRD_PARTY_APPS  # noqa: E402
+
+# The Dockerfile's "collected" stage copies only this package, so that changing an
+# app's code does not collect static files again: collectstatic runs without the
+# project's apps (they have none), and the admin skips autodiscovery, which would
+# import their admin modules.
+INSTALLED_APPS = [
+    "django.contrib.admin.apps.SimpleAdminConfig" if app == "django.contrib.admin" else app for app in DJANGO_APPS
+] + THIRD_PARTY_APPS
+AUTH_USER_MODEL = "auth.User"  # users is not installed here; nothing reads users in collectstatic
 
 DEBUG = False

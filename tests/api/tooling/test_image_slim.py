@@ -56,3 +56,13 @@ def test_swagger_ui_assets_are_whole_and_name_no_missing_source_map():
     for asset in (*dist.glob("*.js"), *dist.glob("*.css")):
         assert "sourceMappingURL=" not in asset.read_text(), asset.name
     assert not list(dist.glob("*.map"))
+
+
+def test_the_build_collects_every_static_file_the_project_serves():
+    """settings/build.py collects without the project's apps: none may hold static files."""
+    from django.apps import apps
+    from django.conf import settings
+
+    for label in settings.LOCAL_APPS:
+        config = next(c for c in apps.get_app_configs() if c.name == label)
+        assert not (Path(config.path) / "static").exists(), f"{label} has static files the image would not collect"
