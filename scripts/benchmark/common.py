@@ -5,6 +5,7 @@ import json
 import os
 import re
 import secrets
+import ssl
 import subprocess
 import sys
 import time
@@ -91,16 +92,30 @@ def compose(project: str, file: str, *args: str, env: dict | None = None, check:
     return sh("docker", "compose", "-p", project, "-f", str(cwd / file), *args, env=env, check=check, cwd=cwd)
 
 
-def get(url: str, headers: dict | None = None, timeout: float = 5) -> int:
+def get(url: str, headers: dict | None = None, timeout: float = 5, insecure: bool = False) -> int:
+    """The status of a GET; ``insecure`` accepts any certificate (a bench edge's own)."""
     request = urllib.request.Request(url, headers=headers or {})
+    context = None
+    if insecure:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             response.read()
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
     except OSError:
         return 0
+
+
+def content_encoding(url: str, headers: dict) -> str:
+    """How an edge encoded its answer (over any certificate): "identity" if not at all."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        return response.headers.get("Content-Encoding", "identity")
 
 
 def post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
@@ -124,6 +139,12 @@ def wait_until(predicate, timeout: float, interval: float = 0.05) -> float | Non
             return time.monotonic() - start
         time.sleep(interval)
     return None
+
+
+def engine_major() -> int:
+    """The Docker Engine's major version (20 for 20.10.24)."""
+    version = sh("docker", "version", "--format", "{{.Server.Version}}").stdout.strip()
+    return int(re.match(r"\d+", version).group())
 
 
 def image_size_mb(image: str) -> float:

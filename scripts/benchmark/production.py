@@ -1,6 +1,7 @@
 """The production stack: Gunicorn, the edge and rolling deploys, email under a slow SMTP server."""
 
 import json
+import os
 import tempfile
 import threading
 import time
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from tests.stack.slow_smtp import SlowSmtp
 
-from .common import HTTPS, PROD_ENV, REPO, compose, get, post, report, sh
+from .common import HTTPS, PROD_ENV, REPO, compose, content_encoding, get, post, report, sh, wait_until
+from .haproxy import PORT as HAPROXY_PORT
+from .haproxy import haproxy_edge
 from .measure import cpu_seconds, fmt_wrk, wrk
 from .openloop import constant_rate, fmt_open_loop
 
@@ -147,43 +150,63 @@ def section_edge(args) -> None:
     prod_stack_up(direct=True)
     seconds = 5 if args.quick else 15
     get(f"http://127.0.0.1:{GUNICORN_PORT}/api/products/", HTTPS)
-    edge, backend = (prod_compose("ps", "-q", service).stdout.strip() for service in ("proxy", "backend"))
-    caddy = sh("docker", "exec", edge, "caddy", "version").stdout.split()[0]
-    for path, target in (("/api/products/", "<= 0.25x"), ("/health/live/", "")):
-        straight = wrk(f"http://127.0.0.1:{GUNICORN_PORT}{path}", seconds, headers=BROWSER)
-        before = {container: cpu_seconds(container) for container in (edge, backend)}
-        through = wrk(f"https://localhost:{EDGE_PORT}{path}", seconds, headers=BROWSER)
-        per_request = {c: (cpu_seconds(c) - before[c]) / through["requests"] * 1e6 for c in (edge, backend)}
-        ratio = per_request[edge] / per_request[backend]
+    caddy, backend = (prod_compose("ps", "-q", service).stdout.strip() for service in ("proxy", "backend"))
+    caddy_version = sh("docker", "exec", caddy, "caddy", "version").stdout.split()[0]
+    base_image = os.environ.get("PYTHON_IMAGE", "python:3.13-slim")
+    with haproxy_edge(base_image, f"{PROD_PROJECT}_edge") as (haproxy, haproxy_version):
+        edges = {f"Caddy {caddy_version}": (caddy, EDGE_PORT), f"HAProxy {haproxy_version}": (haproxy, HAPROXY_PORT)}
+        wait_until(lambda: get(f"https://localhost:{HAPROXY_PORT}/health/live/", insecure=True) == 200, 30, 0.2)
+        for path in ("/api/products/", "/health/live/"):
+            measure_edges(path, edges, backend, seconds)
+    rolling_deploy_under_load(args)
+
+
+def measure_edges(path: str, edges: dict[str, tuple[str, int]], backend: str, seconds: int) -> None:
+    """For one path: straight to Gunicorn, then through each edge, each edge's CPU per
+    request against the backend's over the same run; for the cached list, the latency
+    each edge adds at a constant half of the straight maximum."""
+    straight = wrk(f"http://127.0.0.1:{GUNICORN_PORT}{path}", seconds, headers=BROWSER)
+    cached_list = path == "/api/products/"
+    if cached_list:
+        rate = straight["rps"] / 2
+        direct = constant_rate(f"http://127.0.0.1:{GUNICORN_PORT}{path}", rate, seconds, headers=HTTPS | BROWSER)
+    for name, (container, port) in edges.items():
+        before = {c: cpu_seconds(c) for c in (container, backend)}
+        through = wrk(f"https://localhost:{port}{path}", seconds, headers=BROWSER)
+        per_request = {c: (cpu_seconds(c) - before[c]) / through["requests"] * 1e6 for c in (container, backend)}
+        ratio = per_request[container] / per_request[backend]
+        encoding = content_encoding(f"https://localhost:{port}{path}", BROWSER)
         report(
-            f"edge CPU per request, {path}",
-            f"Caddy {caddy} {per_request[edge]:.0f} us ({ratio:.2f}x the backend's)",
+            f"edge CPU per request, {path}, {name}",
+            f"{per_request[container]:.0f} us ({ratio:.2f}x the backend's), answers {encoding}",
             f"backend {per_request[backend]:.0f} us",
-            target,
-            "cgroup CPU time of each container over one wrk -c100 run through the edge (HTTPS, "
-            "Accept-Encoding as a browser), divided by the requests served",
-            measured=ratio if target else None,
+            "<= 0.25x" if cached_list else "",
+            "cgroup CPU time of the edge's and the backend's containers over one wrk -c100 run through "
+            "the edge (HTTPS, Accept-Encoding as a browser), divided by the requests served",
+            measured=ratio if cached_list else None,
         )
         report(
-            f"throughput through the edge, {path}",
+            f"throughput through the edge, {path}, {name}",
             fmt_wrk(through),
             f"straight to Gunicorn {fmt_wrk(straight)} ({through['rps'] / straight['rps']:.2f}x)",
             "",
-            f"wrk -t2 -c100 -d{seconds}s each; shared CPUs make this about app / (app + edge)",
+            f"wrk -t2 -c100 -d{seconds}s each; on shared CPUs this is about app / (app + edge)",
         )
-        if path == "/api/products/":
-            rate = straight["rps"] / 2
-            direct = constant_rate(f"http://127.0.0.1:{GUNICORN_PORT}{path}", rate, seconds, headers=HTTPS | BROWSER)
-            edged = constant_rate(f"https://localhost:{EDGE_PORT}{path}", rate, seconds, headers=BROWSER)
+        if cached_list:
+            edged = constant_rate(f"https://localhost:{port}{path}", rate, seconds, headers=BROWSER)
             report(
-                "latency added by the edge at half the straight maximum, /api/products/",
-                f"through the edge {fmt_open_loop(edged)} ({edged['p99'] / direct['p99']:.2f}x straight's p99)",
+                f"latency at half the straight maximum, {path}, {name}",
+                f"{fmt_open_loop(edged)} ({edged['p99'] / direct['p99']:.2f}x straight's p99)",
                 f"straight {fmt_open_loop(direct)}",
                 "p99 <= 1.25x",
-                f"constant rate (scripts/benchmark/openloop.py: latency from each request's due time), "
+                "constant rate (scripts/benchmark/openloop.py: latency from each request's due time), "
                 f"{seconds} s each, 64 keep-alive connections",
                 met=edged["p99"] <= 1.25 * direct["p99"] and edged["errors"] == direct["errors"] == 0,
             )
+
+
+def rolling_deploy_under_load(args) -> None:
+    """scripts/deploy replacing three replicas while wrk loads the edge: nothing may fail."""
     prod_compose("up", "-d", "--wait", "--scale", "backend=3", "backend")
     sh(
         "docker",

@@ -1,5 +1,6 @@
 """The tools the rest of the suite trusts, and the build itself."""
 
+import json
 import shutil
 
 import pytest
@@ -90,3 +91,48 @@ def test_a_malformed_value_stops_the_backend_with_one_line(dev_stack):
         == "configuration error: DEBUG must be true or false, got 'maybe' (see .env.example)"
     )
     assert "Traceback" not in result.stderr
+
+
+def fake_docker(tmp_path, version: str):
+    """A `docker` that reports an engine version and records the commands it is given."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    docker = bin_dir / "docker"
+    docker.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = version ]; then echo {version}; exit 0; fi\n'
+        f'echo "$*" >> {tmp_path / "calls"}\n'
+    )
+    docker.chmod(0o755)
+    return clean_env(PATH=f"{bin_dir}:{clean_env()['PATH']}")
+
+
+@pytest.mark.parametrize(
+    ("version", "files"),
+    [
+        ("25.0.3", "compose -f docker-compose.yml -f docker-compose.engine25.yml ps"),
+        ("28.1.1", "compose -f docker-compose.yml -f docker-compose.engine25.yml ps"),
+        ("20.10.24+dfsg1", "compose ps"),
+    ],
+)
+def test_scripts_dev_probes_starting_services_every_second_where_the_engine_can(tmp_path, version, files):
+    run([str(REPO_DIR / "scripts" / "dev"), "ps"], env=fake_docker(tmp_path, version))
+    assert (tmp_path / "calls").read_text().splitlines() == [files]
+
+
+def test_the_engine25_file_gives_every_probed_dev_service_a_start_interval():
+    def services(*files):
+        args = [arg for name in files for arg in ("-f", name)]
+        rendered = run(["docker", "compose", *args, "config", "--format", "json"], env=clean_env()).stdout
+        return json.loads(rendered)["services"]
+
+    plain = services("docker-compose.yml")
+    engine25 = services("docker-compose.yml", "docker-compose.engine25.yml")
+    probed = {name for name, service in plain.items() if "healthcheck" in service}
+    assert probed == {name for name, service in engine25.items() if service["healthcheck"].get("start_interval")}
+    for name in probed:
+        assert engine25[name]["healthcheck"]["start_interval"] == "1s"
+        # Everything else about the probe is docker-compose.yml's.
+        assert {k: v for k, v in engine25[name]["healthcheck"].items() if k != "start_interval"} == plain[name][
+            "healthcheck"
+        ]
