@@ -16,6 +16,7 @@ SECTIONS = {
     "dev": dev.section_dev,
     "gunicorn": production.section_gunicorn,
     "edge": production.section_edge,
+    "edge-knobs": production.section_edge_knobs,
     "email": production.section_email,
     "native": native.section_native,
     "onboarding": onboarding.section_onboarding,

@@ -99,9 +99,7 @@ def fake_docker(tmp_path, version: str):
     bin_dir.mkdir()
     docker = bin_dir / "docker"
     docker.write_text(
-        "#!/bin/sh\n"
-        f'if [ "$1" = version ]; then echo {version}; exit 0; fi\n'
-        f'echo "$*" >> {tmp_path / "calls"}\n'
+        f'#!/bin/sh\nif [ "$1" = version ]; then echo {version}; exit 0; fi\necho "$*" >> {tmp_path / "calls"}\n'
     )
     docker.chmod(0o755)
     return clean_env(PATH=f"{bin_dir}:{clean_env()['PATH']}")
