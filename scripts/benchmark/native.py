@@ -51,7 +51,10 @@ def section_native(args) -> None:
     )
     docker_port, native_port = 19201, 19202
     sh("docker", "rm", "-f", "desideliver-bench-docker", check=False)
-    docker_args = [f"-e{k}={v}" for k, v in {**common, "DB_HOST": "db", "REDIS_URL": "redis://redis:6379/0"}.items()]
+    # Requests come from the published port's gateway (Docker) or from 127.0.0.1 (native):
+    # untrusted, their X-Forwarded-Proto would be dropped and every answer an HTTPS redirect.
+    docker_only = {"DB_HOST": "db", "REDIS_URL": "redis://redis:6379/0", "TRUSTED_PROXIES": "docker-gateway"}
+    docker_args = [f"-e{k}={v}" for k, v in {**common, **docker_only}.items()]
     sh(
         "docker",
         "run",
@@ -75,6 +78,7 @@ def section_native(args) -> None:
         "DB_PORT": str(port + 1),
         "REDIS_URL": f"redis://127.0.0.1:{port + 2}/0",
         "PORT": str(native_port),
+        "TRUSTED_PROXIES": "127.0.0.1/32",
         "DJANGO_SETTINGS_MODULE": "desideliver_backend.settings.production",
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
     }
@@ -87,7 +91,8 @@ def section_native(args) -> None:
     )
     try:
         for p in (docker_port, native_port):
-            wait_until(lambda p=p: get(f"http://127.0.0.1:{p}/api/products/", HTTPS) == 200, 60, 0.2)
+            if wait_until(lambda p=p: get(f"http://127.0.0.1:{p}/api/products/", HTTPS) == 200, 60, 0.2) is None:
+                sys.exit(f"bench: the cached list on port {p} never answered 200 (a redirect measures nothing)")
         seconds = 5 if args.quick else 15
         results = {}
         for name, p in (
