@@ -92,15 +92,20 @@ def compose(project: str, file: str, *args: str, env: dict | None = None, check:
     return sh("docker", "compose", "-p", project, "-f", str(cwd / file), *args, env=env, check=check, cwd=cwd)
 
 
+def any_certificate() -> ssl.SSLContext:
+    """TLS that accepts any certificate: the bench's edges serve their own local CA's."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
 def get(url: str, headers: dict | None = None, timeout: float = 5, insecure: bool = False) -> int:
-    """The status of a GET; ``insecure`` accepts any certificate (a bench edge's own)."""
+    """The status of a GET; ``insecure`` accepts any certificate (any_certificate)."""
     request = urllib.request.Request(url, headers=headers or {})
-    context = None
-    if insecure:
-        context = ssl.create_default_context()
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+        with urllib.request.urlopen(
+            request, timeout=timeout, context=any_certificate() if insecure else None
+        ) as response:
             response.read()
             return response.status
     except urllib.error.HTTPError as error:
@@ -111,10 +116,8 @@ def get(url: str, headers: dict | None = None, timeout: float = 5, insecure: boo
 
 def content_encoding(url: str, headers: dict) -> str:
     """How an edge encoded its answer (over any certificate): "identity" if not at all."""
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     request = urllib.request.Request(url, headers=headers)
-    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+    with urllib.request.urlopen(request, timeout=10, context=any_certificate()) as response:
         return response.headers.get("Content-Encoding", "identity")
 
 

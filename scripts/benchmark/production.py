@@ -17,7 +17,7 @@ from tests.stack.slow_smtp import SlowSmtp
 from .common import HTTPS, PROD_ENV, REPO, compose, content_encoding, get, post, report, sh, wait_until
 from .haproxy import PORT as HAPROXY_PORT
 from .haproxy import haproxy_edge
-from .measure import cpu_seconds, fmt_wrk, wrk
+from .measure import cpu_per_request, fmt_wrk, wrk
 from .openloop import constant_rate, fmt_open_loop
 
 PROD_PROJECT, GUNICORN_PORT, EDGE_PORT = "desideliver-bench-prod", 19100, 19101
@@ -188,9 +188,9 @@ def measure_edges(path: str, edges: dict[str, tuple[str, int]], backend: str, se
         rate = straight["rps"] / 2
         direct = constant_rate(f"http://127.0.0.1:{GUNICORN_PORT}{path}", rate, seconds, headers=HTTPS | BROWSER)
     for name, (container, port) in edges.items():
-        before = {c: cpu_seconds(c) for c in (container, backend)}
-        through = wrk(f"https://localhost:{port}{path}", seconds, headers=BROWSER)
-        per_request = {c: (cpu_seconds(c) - before[c]) / through["requests"] * 1e6 for c in (container, backend)}
+        through, per_request = cpu_per_request(
+            (container, backend), lambda port=port: wrk(f"https://localhost:{port}{path}", seconds, headers=BROWSER)
+        )
         ratio = per_request[container] / per_request[backend]
         encoding = content_encoding(f"https://localhost:{port}{path}", BROWSER)
         report(
@@ -262,9 +262,7 @@ def section_edge_knobs(args) -> None:
         else:
             sys.exit(f"bench: the Caddyfile no longer has what the variant {name!r} edits")
         wrk(url, 2, headers=BROWSER)  # warm the new configuration's connections
-        before = {c: cpu_seconds(c) for c in (caddy, backend)}
-        run = wrk(url, seconds, headers=BROWSER)
-        used = {c: (cpu_seconds(c) - before[c]) / run["requests"] * 1e6 for c in (caddy, backend)}
+        _, used = cpu_per_request((caddy, backend), lambda: wrk(url, seconds, headers=BROWSER))
         measured[name] = used[caddy]
         report(
             f"Caddy knob: {name}",
