@@ -5,7 +5,8 @@
 # Before a server starts: waits for PostgreSQL (DB_WAIT_SECONDS, default 60),
 # applies migrations under a PostgreSQL advisory lock so replicas can start
 # together (DJANGO_MIGRATE_ON_START=false leaves that to a one-off job), and
-# creates the superuser named by DJANGO_SUPERUSER_EMAIL/_PASSWORD if it is missing.
+# creates the superuser named by DJANGO_SUPERUSER_EMAIL/_PASSWORD if it is missing
+# (manage.py prepare_database; for gunicorn, inside its master process).
 # Any other command (pytest, manage.py ..., bash) runs as it is.
 #
 # Development: started as root with APP_ADOPT_OWNER_OF=/workspace, it first gives the
@@ -63,13 +64,14 @@ case "$1" in
     ;;
 esac
 
+prepare_options=()
+if [[ "${DJANGO_MIGRATE_ON_START:-true}" != true ]]; then
+  prepare_options=(--wait-only)
+fi
+
 case "$1" in
-  gunicorn | dev-server)
-    if [[ "${DJANGO_MIGRATE_ON_START:-true}" == true ]]; then
-      python manage.py prepare_database
-    else
-      python manage.py prepare_database --wait-only
-    fi
+  dev-server)
+    python manage.py prepare_database "${prepare_options[@]}"
     ;;
   celery-worker | celery-beat)
     # Never against an older schema: wait until the backend (or a job) has migrated.
@@ -80,7 +82,8 @@ esac
 case "$1" in
   gunicorn)
     shift
-    exec gunicorn --config gunicorn.conf.py desideliver_backend.wsgi "$@"
+    # prepare_database, then Gunicorn, in one process: desideliver_backend/gunicorn_start.py says why.
+    exec python -m desideliver_backend.gunicorn_start "${prepare_options[@]}" -- "$@"
     ;;
   celery-worker)
     shift

@@ -1,8 +1,9 @@
 """What the start-up (prepare_database) does beyond migrating: the first superuser,
 created from DJANGO_SUPERUSER_* (its password may come from a file, must pass the
-password validators, and reaches only the service that creates it), and the role's
-statement timeout."""
+password validators, and reaches only the service that creates it), the role's statement timeout, and the
+database address it leaves the process with."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,16 @@ def test_start_up_gives_the_role_its_statement_timeout(monkeypatch, settings):
     with connection.cursor() as cursor:
         cursor.execute("SELECT rolconfig FROM pg_roles WHERE rolname = current_user")
         assert "statement_timeout=7s" in cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_pooler_the_process_goes_back_to_the_pooler_after_migrating(monkeypatch, settings):
+    # Gunicorn's workers fork from the process that ran prepare_database
+    # (gunicorn_start.py): its migrations go to PostgreSQL itself, its requests must not.
+    pooled_host = connection.settings_dict["HOST"]
+    settings.DATABASE_DIRECT = {"HOST": socket.gethostbyname(pooled_host), "PORT": connection.settings_dict["PORT"]}
+    assert settings.DATABASE_DIRECT["HOST"] != pooled_host
+    prepare(monkeypatch)
+    assert connection.settings_dict["HOST"] == pooled_host
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")

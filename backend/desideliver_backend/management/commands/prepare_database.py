@@ -16,6 +16,7 @@ every migration, so no task runs against an older schema.
 
 import os
 import time
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -30,6 +31,22 @@ from users.models import canonical_email
 
 # An arbitrary, fixed key: every DesiDeliver process migrating takes the same lock.
 MIGRATION_LOCK_KEY = 7_330_001
+
+
+@contextmanager
+def direct_connection():
+    """The default connection to PostgreSQL itself (DB_DIRECT_HOST) rather than the pooler,
+    until the block ends. Its settings are DATABASES' own dict, read by every later
+    connection of the process, and Gunicorn's workers fork from this one
+    (desideliver_backend/gunicorn_start.py): the pooler's address is put back."""
+    pooled = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(settings.DATABASE_DIRECT)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(pooled)
 
 
 class Command(BaseCommand):
@@ -49,10 +66,12 @@ class Command(BaseCommand):
             help="Wait (up to --wait s) until all are applied; apply none.",
         )
 
-    def handle(self, *args, wait, wait_only, wait_for_migrations, **options):
-        if settings.DATABASE_DIRECT and not wait_for_migrations:
-            connection.close()
-            connection.settings_dict.update(settings.DATABASE_DIRECT)
+    def handle(self, *args, **options):
+        direct = settings.DATABASE_DIRECT and not options["wait_for_migrations"]
+        with direct_connection() if direct else nullcontext():
+            self._prepare(**options)
+
+    def _prepare(self, *, wait, wait_only, wait_for_migrations, **options):
         self._wait_for_database(wait)
         if wait_for_migrations:
             self._wait_for_migrations(wait)
