@@ -21,7 +21,9 @@ class Load:
         self._workers = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
     def _connect(self) -> http.client.HTTPSConnection:
-        return http.client.HTTPSConnection("localhost", self.port, context=tls_context(), timeout=30)
+        # Longer than the edge holds a request that finds no replica (lb_try_duration, 30 s):
+        # a request that fails then gets the edge's answer, not this client's timeout.
+        return http.client.HTTPSConnection("localhost", self.port, context=tls_context(), timeout=60)
 
     def _run(self) -> None:
         connection = self._connect()
