@@ -172,7 +172,10 @@ def section_edge(args) -> None:
     base_image = os.environ.get("PYTHON_IMAGE", "python:3.13-slim")
     with haproxy_edge(base_image, f"{PROD_PROJECT}_edge") as (haproxy, haproxy_version):
         edges = {f"Caddy {caddy_version}": (caddy, EDGE_PORT), f"HAProxy {haproxy_version}": (haproxy, HAPROXY_PORT)}
-        wait_until(lambda: get(f"https://localhost:{HAPROXY_PORT}/health/live/", insecure=True) == 200, 30, 0.2)
+        for name, (_, port) in edges.items():
+            url = f"https://localhost:{port}/api/products/"
+            if wait_until(lambda url=url: get(url, insecure=True) == 200, 30, 0.2) is None:
+                sys.exit(f"bench: {name} never answered 200 at {url} (an error page measures nothing)")
         for path in ("/api/products/", "/health/live/"):
             measure_edges(path, edges, backend, seconds)
     rolling_deploy_under_load(args)
