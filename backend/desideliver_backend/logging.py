@@ -16,6 +16,9 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            event["request_id"] = request_id
         status_code = getattr(record, "status_code", None)
         if status_code is not None:
             event["status"] = status_code

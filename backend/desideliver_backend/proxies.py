@@ -10,7 +10,14 @@ from pathlib import Path
 
 from django.conf import settings
 
-FORWARDING_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_FORWARDED")
+# And the request's ID, which the edge sets (request_id.py).
+FORWARDING_HEADERS = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_FORWARDED",
+    "HTTP_X_REQUEST_ID",
+)
 
 
 @cache

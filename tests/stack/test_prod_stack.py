@@ -222,3 +222,32 @@ def test_gunicorn_and_the_app_stamp_their_log_lines_in_utc(prod_stack):
     gunicorn_lines = [line for line in logs.splitlines() if "[INFO] Booting worker" in line]
     assert gunicorn_lines, logs[-2000:]
     assert all("+0000]" in line for line in gunicorn_lines), gunicorn_lines[:3]
+
+
+def test_one_request_id_follows_an_order_from_the_edge_to_its_email_task(prod_stack, shopper):
+    token, address, product = shopper
+    added = http("POST", prod_stack.url("/api/cart/add/"), token=token, body={"product": product, "quantity": 1})
+    assert added.status == 201, added.body
+    order = http(
+        "POST",
+        prod_stack.url("/api/orders/create/"),
+        token=token,
+        body={"address": address},
+        headers={"X-Request-ID": "chosen-by-the-client"},
+    )
+    assert order.status == 201, order.body
+    request_id = {name.lower(): value for name, value in order.headers.items()}["x-request-id"]
+    assert request_id != "chosen-by-the-client", "the edge's own ID, never the client's"
+
+    def lines_of(service: str) -> list[dict]:
+        logs = prod_stack.compose("logs", "--no-log-prefix", service).stdout.splitlines()
+        return [json.loads(line) for line in logs if request_id in line and line.startswith("{")]
+
+    def email_task_lines() -> list[dict]:
+        return [line for line in lines_of("worker") if "send_outbox_email" in line["message"]]
+
+    # The worker's own lines for the order's email (sent, or retried: either names the task).
+    worker_lines = wait_for(email_task_lines, timeout=60, interval=0.5, what="the email task's lines with the ID")
+    assert all(line["request_id"] == request_id for line in worker_lines)
+    edge = [line for line in lines_of("proxy") if line.get("request", {}).get("uri") == "/api/orders/create/"]
+    assert [line["request_id"] for line in edge] == [request_id]

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "desideliver_backend.health.HealthCheckMiddleware",
     # Forwarded headers from anyone but TRUSTED_PROXIES are dropped before anything reads them.
     "desideliver_backend.proxies.TrustedProxyMiddleware",
+    # The edge's X-Request-ID (or a new one) on every log line, task and response.
+    "desideliver_backend.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "desideliver_backend.input_guard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -43,5 +43,5 @@ REST_FRAMEWORK = {
 DEMO_DATA_ALLOWED = True
 
 # The container's health probe would otherwise log a request line every few seconds.
-LOGGING["filters"] = {"skip_health_checks": {"()": "desideliver_backend.logging.SkipHealthChecks"}}
+LOGGING["filters"]["skip_health_checks"] = {"()": "desideliver_backend.logging.SkipHealthChecks"}
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "filters": ["skip_health_checks"], "propagate": False}
