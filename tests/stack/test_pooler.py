@@ -13,6 +13,9 @@ from tests.stack.load import steady_load
 from tests.stack.stack import run, wait_for
 
 REPLICAS, THREADS, MAX_CONNECTIONS, POOL_SIZE = 10, 6, 40, 20
+# Each run: every thread busy from the first request to the last, long enough that a
+# replica straight to PostgreSQL is refused many times over (hundreds of 503s).
+REQUESTS = 1500
 APP_SERVICES = ("backend", "worker", "beat")
 
 
@@ -80,7 +83,7 @@ def test_ten_replicas_through_the_pooler_fit_forty_connections(prod_stack, crowd
     sampler = Sampler(prod_stack)
     sampler.start()
     with load_on_the_database(prod_stack) as load:
-        answered(load, 3000)
+        answered(load, REQUESTS)
     sampler.stop()
     with capsys.disabled():
         print(f"\n  pooled: {dict(load.outcomes)}, at most {sampler.most} PostgreSQL sessions")
@@ -92,7 +95,7 @@ def test_the_same_replicas_straight_to_postgresql_run_out_of_connections(prod_st
     prod_stack.compose("up", "--detach", "--wait", *APP_SERVICES, env=crowded, timeout=900)
     since = run(["date", "-u", "+%Y-%m-%dT%H:%M:%SZ"]).stdout.strip()
     with load_on_the_database(prod_stack) as load:
-        answered(load, 3000)
+        answered(load, REQUESTS)
     with capsys.disabled():
         print(f"\n  direct: {dict(load.outcomes)}")
     # 10 x 6 threads want 60 sessions; PostgreSQL has 40 (3 of them for superusers).

@@ -157,7 +157,7 @@ def swarm_on_this_engine(production_image, tmp_path_factory):
         GUNICORN_ACCESS_LOG="true",
         # Migrations of an empty database take seconds; the never-healthy release is
         # rolled back sooner.
-        BACKEND_START_PERIOD="30s",
+        BACKEND_START_PERIOD="20s",
         # The scheduled backup service runs as a Swarm service too.
         COMPOSE_PROFILES="backup",
         BACKUP_INTERVAL="5",
