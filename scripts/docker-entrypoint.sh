@@ -82,12 +82,12 @@ esac
 case "$1" in
   gunicorn)
     shift
-    # prepare_database, then Gunicorn, in one process: desideliver_backend/gunicorn_start.py says why.
-    exec python -m desideliver_backend.gunicorn_start "${prepare_options[@]}" -- "$@"
+    # prepare_database, then Gunicorn, in one process: desideliver_backend/runtime/gunicorn_start.py says why.
+    exec python -m desideliver_backend.runtime.gunicorn_start "${prepare_options[@]}" -- "$@"
     ;;
   celery-worker)
     shift
-    worker=(celery -A desideliver_backend worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@")
+    worker=(celery -A desideliver_backend.runtime.celery worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@")
     if [[ "${CELERY_WORKER_RELOAD:-false}" == true ]]; then # development: restart on every saved .py file
       exec watchfiles --filter python "${worker[*]}" .
     fi
@@ -96,7 +96,7 @@ case "$1" in
   celery-beat)
     shift
     # No pidfile: a stale one left by a killed container can never stop the next start.
-    exec celery -A desideliver_backend beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
+    exec celery -A desideliver_backend.runtime.celery beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
     ;;
   *)
     exec "$@"

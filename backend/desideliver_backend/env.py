@@ -186,7 +186,7 @@ def networks(name: str, default: str = "") -> list[str]:
     found = []
     items = string_list(name, [item for item in default.split(",") if item])
     if {"docker-gateway", "docker-networks"} & set(items):
-        from desideliver_backend.proxies import docker_peers  # reads /proc/net/route; only when asked
+        from desideliver_backend.middleware.proxies import docker_peers  # reads /proc/net/route; only when asked
 
         docker = docker_peers()
     for item in items:

@@ -9,7 +9,7 @@ row sent; a row marked sent is never sent again. A worker that dies between the
 SMTP hand-off and that mark means one repeat after the claim expires, with the
 same Message-ID.
 
-Abuse limits (docs/DOCKER.md, security): an address whose owner has not proved it
+Abuse limits (docs/ARCHITECTURE.md, "Abuse limits"): an address whose owner has not proved it
 (``recipient_verified=False``) gets at most OUTBOX_UNVERIFIED_PER_HOUR notices an
 hour, so the shop cannot be made to mail attacker-chosen text to a stranger; an
 email carrying a secret link keeps only its redacted text once sent; sent rows are

@@ -83,7 +83,12 @@ def section_native(args) -> None:
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
     }
     native = subprocess.Popen(
-        [str(venv / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", "desideliver_backend.wsgi"],
+        [
+            str(venv / "bin" / "gunicorn"),
+            "--config",
+            "python:desideliver_backend.runtime.gunicorn_conf",
+            "desideliver_backend.wsgi",
+        ],
         cwd=REPO / "backend",
         env={**os.environ, **native_env},
         stdout=subprocess.DEVNULL,

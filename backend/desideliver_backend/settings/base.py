@@ -55,13 +55,13 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 MIDDLEWARE = [
     # Answers /health/* before host validation and HTTPS redirects, so container
     # probes on 127.0.0.1 work whatever ALLOWED_HOSTS says.
-    "desideliver_backend.health.HealthCheckMiddleware",
+    "desideliver_backend.middleware.health.HealthCheckMiddleware",
     # Forwarded headers from anyone but TRUSTED_PROXIES are dropped before anything reads them.
-    "desideliver_backend.proxies.TrustedProxyMiddleware",
+    "desideliver_backend.middleware.proxies.TrustedProxyMiddleware",
     # The edge's X-Request-ID (or a new one) on every log line, task and response.
-    "desideliver_backend.request_id.RequestIdMiddleware",
+    "desideliver_backend.middleware.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "desideliver_backend.input_guard.RejectNulMiddleware",
+    "desideliver_backend.middleware.input_guard.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

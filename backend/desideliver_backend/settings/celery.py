@@ -33,7 +33,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "UTC"
 # Celery logs through LOGGING below like the rest (UTC stamps, JSON in production).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "desideliver_backend.celery:SingleBeatScheduler"
+CELERY_BEAT_SCHEDULER = "desideliver_backend.runtime.celery:SingleBeatScheduler"
 CELERY_BEAT_SCHEDULE_FILENAME = "/tmp/celerybeat-schedule"  # noqa: S108 (a tmpfs in the containers)
 # Seconds between sweeps for outbox emails left unsent (broker down at commit, worker died).
 OUTBOX_SWEEP_SECONDS = env.integer("OUTBOX_SWEEP_SECONDS", 60, minimum=5)

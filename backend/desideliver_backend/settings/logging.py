@@ -14,7 +14,7 @@ LOGGING = {
         },
         "json": {"()": "desideliver_backend.logging.JsonFormatter"},
     },
-    "filters": {"request_id": {"()": "desideliver_backend.request_id.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "desideliver_backend.middleware.request_id.RequestIdFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "readable", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -6,7 +6,7 @@ SECRET_KEY = env.string("SECRET_KEY")
 DEBUG = env.boolean("DEBUG", default=False)
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.origin_list("CSRF_TRUSTED_ORIGINS", default=[])
-# Peers whose X-Forwarded-* headers are believed (desideliver_backend.proxies); none by default.
+# Peers whose X-Forwarded-* headers are believed (desideliver_backend.middleware.proxies); none by default.
 TRUSTED_PROXIES = env.networks("TRUSTED_PROXIES")
 
 CORS_ALLOWED_ORIGINS = env.origin_list("CORS_ALLOWED_ORIGINS", default=[])

@@ -1,4 +1,4 @@
-"""The Gunicorn worker subclass (desideliver_backend.gunicorn_worker) relies on gthread's
+"""The Gunicorn worker subclass (desideliver_backend.runtime.gunicorn_worker) relies on gthread's
 internals: the installed Gunicorn has the shape it was written for, and a changed one is
 named, not ignored."""
 
@@ -6,7 +6,7 @@ import types
 
 from gunicorn.workers import gthread
 
-from desideliver_backend import gunicorn_worker
+from desideliver_backend.runtime import gunicorn_worker
 
 
 def test_the_installed_gthread_has_the_shape_the_worker_was_written_for():

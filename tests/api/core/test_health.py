@@ -3,7 +3,7 @@ import logging
 import pytest
 from django.test import override_settings
 
-from desideliver_backend import health
+from desideliver_backend.middleware import health
 from products.catalogue_cache import django_cache as catalogue_cache
 from tests.api.conftest import make_product
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from desideliver_backend.proxies import TrustedProxyMiddleware
+from desideliver_backend.middleware.proxies import TrustedProxyMiddleware
 
 PROXY = "172.18.0.1"
 FORWARDED = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 198.51.100.7"}

@@ -1,4 +1,4 @@
-"""One ID per request (desideliver_backend/request_id.py): the edge's, believed only from
+"""One ID per request (desideliver_backend/middleware/request_id.py): the edge's, believed only from
 TRUSTED_PROXIES and only if it looks like an ID; on the response and on every log line
 written meanwhile. (That the worker's lines for the request's tasks carry it too is
 shown on the running stack: tests/stack/test_prod_stack.py.)"""
@@ -13,8 +13,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from desideliver_backend.logging import JsonFormatter
-from desideliver_backend.proxies import TrustedProxyMiddleware
-from desideliver_backend.request_id import RequestIdFilter, RequestIdMiddleware
+from desideliver_backend.middleware.proxies import TrustedProxyMiddleware
+from desideliver_backend.middleware.request_id import RequestIdFilter, RequestIdMiddleware
 
 pytestmark = pytest.mark.django_db
 

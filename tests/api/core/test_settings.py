@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from desideliver_backend import proxies
+from desideliver_backend.middleware import proxies
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
 

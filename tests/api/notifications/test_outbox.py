@@ -13,7 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.utils import timezone
 
-from desideliver_backend.celery import WORKER_HEARTBEAT, SingleBeatScheduler, app
+from desideliver_backend.runtime.celery import WORKER_HEARTBEAT, SingleBeatScheduler, app
 from notifications import services, tasks
 from notifications.models import OutboxEmail
 from orders.models import Order

@@ -18,7 +18,7 @@ def gunicorn_keepalive(monkeypatch, value: str | None = None) -> int:
     if value is not None:
         monkeypatch.setenv("GUNICORN_KEEPALIVE", value)
     monkeypatch.setenv("TRUSTED_PROXIES", "127.0.0.1")  # the Docker defaults read /proc/net/route
-    return runpy.run_path(str(ROOT / "backend" / "gunicorn.conf.py"))["keepalive"]
+    return runpy.run_path(str(ROOT / "backend" / "desideliver_backend" / "runtime" / "gunicorn_conf.py"))["keepalive"]
 
 
 def test_gunicorn_keeps_idle_connections_longer_than_the_edge(monkeypatch):

@@ -38,7 +38,7 @@ def direct_connection():
     """The default connection to PostgreSQL itself (DB_DIRECT_HOST) rather than the pooler,
     until the block ends. Its settings are DATABASES' own dict, read by every later
     connection of the process, and Gunicorn's workers fork from this one
-    (desideliver_backend/gunicorn_start.py): the pooler's address is put back."""
+    (desideliver_backend/runtime/gunicorn_start.py): the pooler's address is put back."""
     pooled = dict(connection.settings_dict)
     connection.close()
     connection.settings_dict.update(settings.DATABASE_DIRECT)

@@ -223,7 +223,7 @@ checksum/secret: {{ if .Values.existingSecret }}{{ .Values.existingSecret | sha2
 {{- if and $web.autoscaling.enabled (gt (int $web.autoscaling.minReplicas) (int $web.autoscaling.maxReplicas)) -}}
 {{- fail (printf "web.autoscaling.minReplicas (%d) is above maxReplicas (%d)" (int $web.autoscaling.minReplicas) (int $web.autoscaling.maxReplicas)) -}}
 {{- end -}}
-{{- /* Gunicorn's graceful timeout: 20 s (backend/gunicorn.conf.py). */ -}}
+{{- /* Gunicorn's graceful timeout: 20 s (backend/desideliver_backend/runtime/gunicorn_conf.py). */ -}}
 {{- if le (int $web.terminationGracePeriodSeconds) (add (int $web.preStopSeconds) 20) -}}
 {{- fail (printf "web.terminationGracePeriodSeconds (%d) must be longer than web.preStopSeconds (%d) plus Gunicorn's 20 s graceful timeout, or requests in flight are killed" (int $web.terminationGracePeriodSeconds) (int $web.preStopSeconds)) -}}
 {{- end -}}

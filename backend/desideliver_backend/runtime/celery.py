@@ -16,7 +16,7 @@ from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from celery.utils.log import get_logger
 
-from desideliver_backend import request_id  # noqa: F401 (its signals carry the request's ID into tasks)
+from desideliver_backend.middleware import request_id  # noqa: F401 (its signals carry the request's ID into tasks)
 
 logger = get_logger(__name__)
 

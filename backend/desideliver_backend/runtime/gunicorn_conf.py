@@ -1,4 +1,4 @@
-"""Gunicorn settings for the production image (read from the working directory).
+"""Gunicorn settings for the production image (runtime/gunicorn_start.py loads them by module name).
 
 One gthread worker per CPU the container may really use (a cgroup CPU quota
 counts, not the host's core count), each with its own listening socket. Measured
@@ -40,8 +40,8 @@ bind = f"0.0.0.0:{integer('PORT', 8000, minimum=1)}"
 workers = integer("WEB_CONCURRENCY", 0) or _cpu_limit()
 # Threads let one worker overlap database and Redis waits and keep client connections alive.
 # gthread, except that a connection which has sent nothing yet waits in the worker's
-# poller rather than in a thread (desideliver_backend/gunicorn_worker.py).
-worker_class = "desideliver_backend.gunicorn_worker.ThreadWorker"
+# poller rather than in a thread (desideliver_backend/runtime/gunicorn_worker.py).
+worker_class = "desideliver_backend.runtime.gunicorn_worker.ThreadWorker"
 threads = integer("GUNICORN_THREADS", 4, minimum=1)
 # Each worker listens on its own SO_REUSEPORT socket, so the kernel spreads new
 # connections evenly; with one shared socket, whichever worker woke first took

@@ -1,6 +1,6 @@
 """Readies the database, then becomes the Gunicorn master, in one process.
 
-usage: python -m desideliver_backend.gunicorn_start [PREPARE_DATABASE_OPTION...] [-- GUNICORN_OPTION...]
+usage: python -m desideliver_backend.runtime.gunicorn_start [PREPARE_DATABASE_OPTION...] [-- GUNICORN_OPTION...]
 
 The production image's `gunicorn` command (scripts/docker-entrypoint.sh). Gunicorn
 loads the app in its master before it forks the workers (preload_app), so the
@@ -35,7 +35,15 @@ def main(argv: list[str]) -> None:
 
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "--config", "gunicorn.conf.py", "desideliver_backend.wsgi", *gunicorn_options]
+    from desideliver_backend.runtime import gunicorn_conf
+
+    sys.argv = [
+        "gunicorn",
+        "--config",
+        f"python:{gunicorn_conf.__name__}",
+        "desideliver_backend.wsgi",
+        *gunicorn_options,
+    ]
     run()
 
 

@@ -98,5 +98,5 @@ def gthread_shape_changes(module=gthread) -> list[str]:
 if _changes := gthread_shape_changes():
     raise ImportError(
         f"Gunicorn {gunicorn.__version__}'s gthread worker changed shape ({'; '.join(_changes)}): "
-        "update desideliver_backend/gunicorn_worker.py (see benoitc/gunicorn#3635)"
+        "update desideliver_backend/runtime/gunicorn_worker.py (see benoitc/gunicorn#3635)"
     )
