@@ -85,6 +85,42 @@ def test_prune_keeps_the_newest(prod_stack, backup_dir):
     assert [p.name for p in backup_dir.iterdir()] == [names[-1].name]
 
 
+def drill_databases(stack) -> list[str]:
+    return stack.psql("SELECT datname FROM pg_database WHERE datname LIKE 'desideliver_drill_%'").split()
+
+
+def test_a_drill_restores_the_newest_backup_beside_the_live_database_and_drops_it(prod_stack, backup_dir):
+    register_and_login(prod_stack, f"drilled-{uuid.uuid4().hex[:6]}@example.in")
+    db(prod_stack, backup_dir, "backup")
+    register_and_login(prod_stack, f"after-the-drill-{uuid.uuid4().hex[:6]}@example.in")
+    before = database_fingerprint(prod_stack)
+
+    result = db(prod_stack, backup_dir, "drill")
+
+    assert "drill passed: recovery point " in result.stdout, result.stdout
+    assert " UTC" in result.stdout.split("recovery point ")[1], "the recovery point is the dump's own time"
+    counts = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines() if "_" in line.split()[0]}
+    backup_users, live_users = map(int, counts["users_user"])
+    assert live_users == backup_users + 1, "one account was made after the backup"
+    assert "orders_order" in counts
+    assert database_fingerprint(prod_stack) == before, "the live database is left alone"
+    assert drill_databases(prod_stack) == [], "the scratch database is dropped"
+
+
+@pytest.mark.parametrize("newest", ["removed", "truncated"])
+def test_a_drill_without_a_good_backup_fails_loudly_and_leaves_nothing(prod_stack, backup_dir, newest):
+    if newest == "truncated":
+        good = REPO_DIR / db(prod_stack, backup_dir, "backup").stdout.split()[0]
+        good.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    before = database_fingerprint(prod_stack)
+    result = db(prod_stack, backup_dir, "drill", check=False)
+    assert result.returncode != 0
+    assert result.stderr.startswith("error: "), result.stderr
+    assert ("no backup in" if newest == "removed" else "truncated") in result.stderr, result.stderr
+    assert database_fingerprint(prod_stack) == before
+    assert drill_databases(prod_stack) == []
+
+
 def test_media_files_are_backed_up_and_restored(prod_stack, backup_dir):
     prod_stack.exec(
         "backend", "sh", "-c", "mkdir -p /app/media/products && echo namaste > /app/media/products/probe.txt"
