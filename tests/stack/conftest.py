@@ -21,7 +21,14 @@ from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_log
 os.environ.setdefault("HEALTHCHECK_INTERVAL", "2s")
 
 DEV_PORT = 18000
-PROD_PORT = 18100  # HTTPS at the edge; plain HTTP on the next port
+# Two production stacks, so that their tests run side by side: each module's tests use
+# one of them (SECOND_PROD_STACK_MODULES the second). HTTPS at the edge; plain HTTP on
+# the next port.
+PROD_STACKS = {
+    "prod-stack": ("desideliver-stacktest-prod", 18100),
+    "prod-stack-b": ("desideliver-stacktest-prod-b", 18500),
+}
+SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_pooler", "test_replicas", "test_media_s3"}
 
 PROD_SECRETS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -45,13 +52,20 @@ PROD_SECRETS = {
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """One xdist group per stack (scripts/dev test-stack runs two workers, --dist loadgroup):
-    every test of the shared production stack on one worker, every test of the shared dev
+    """One xdist group per stack (scripts/dev test-stack runs three workers, --dist loadgroup):
+    every test of one shared production stack on one worker, every test of the shared dev
     stack on one worker, and each other module (a stack of its own, or none) apart."""
     for item in items:
         used = set(item.fixturenames)
-        group = "prod-stack" if "prod_stack" in used else "dev-stack" if "dev_stack" in used else item.module.__name__
+        if "prod_stack" in used:
+            group = prod_stack_group(item.module)
+        else:
+            group = "dev-stack" if "dev_stack" in used else item.module.__name__
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def prod_stack_group(module) -> str:
+    return "prod-stack-b" if module.__name__.rsplit(".", 1)[-1] in SECOND_PROD_STACK_MODULES else "prod-stack"
 
 
 def pytest_xdist_node_collection_finished(node, ids):
@@ -91,20 +105,33 @@ def dev_stack():
     stack.down("--volumes")
 
 
-def production_stack() -> Stack:
-    """The suite's production stack (compose project desideliver-stacktest-prod), not started."""
-    env = {**PROD_SECRETS, **edge_env(PROD_PORT)}
-    return Stack("desideliver-stacktest-prod", "docker-compose.prod.yml", PROD_PORT, env, scheme="https")
+def production_stack(group: str = "prod-stack") -> Stack:
+    """One of the suite's production stacks (PROD_STACKS), not started."""
+    project, port = PROD_STACKS[group]
+    env = {**PROD_SECRETS, **edge_env(port)}
+    return Stack(project, "docker-compose.prod.yml", port, env, scheme="https")
 
 
 @pytest.fixture(scope="session")
-def prod_stack():
-    stack = production_stack()
-    _start(stack, {name: port for name, port in stack.extra_env.items() if name.endswith("_PORT")})
-    stack.trust_edge()
-    stack.wait_ready()
-    yield stack
-    stack.down("--volumes")
+def prod_stacks():
+    """The production stacks this worker has started, by group; down at the end."""
+    started: dict[str, Stack] = {}
+    yield started
+    for stack in started.values():
+        stack.down("--volumes")
+
+
+@pytest.fixture(scope="module")
+def prod_stack(request, prod_stacks):
+    """The module's production stack, started by its first module on this worker."""
+    group = prod_stack_group(request.module)
+    if group not in prod_stacks:
+        stack = production_stack(group)
+        _start(stack, {name: port for name, port in stack.extra_env.items() if name.endswith("_PORT")})
+        stack.trust_edge()
+        stack.wait_ready()
+        prod_stacks[group] = stack
+    return prod_stacks[group]
 
 
 @pytest.fixture(scope="session")
@@ -116,9 +143,18 @@ def production_image() -> str:
     return json.loads(stack.compose("config", "--format", "json").stdout)["services"]["backend"]["image"]
 
 
-@pytest.fixture(scope="session")
+_shoppers: dict[str, tuple[str, int, int]] = {}
+
+
+@pytest.fixture(scope="module")
 def shopper(prod_stack):
-    """A customer with an address, and a well-stocked product to order."""
+    """A customer with an address, and a well-stocked product to order (one per stack)."""
+    if prod_stack.project not in _shoppers:
+        _shoppers[prod_stack.project] = new_shopper(prod_stack)
+    return _shoppers[prod_stack.project]
+
+
+def new_shopper(prod_stack) -> tuple[str, int, int]:
     prod_stack.exec("backend", "python", "manage.py", "seed_demo", "--allow-production")
     token = register_and_login(prod_stack, f"faults-{uuid.uuid4().hex[:6]}@example.in")
     address = http(

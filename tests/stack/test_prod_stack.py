@@ -149,7 +149,7 @@ def test_postgres_and_redis_are_not_reachable_from_the_host(prod_stack):
         ports = prod_stack.inspect(service)["NetworkSettings"]["Ports"] or {}
         assert all(not bindings for bindings in ports.values()), (service, ports)
         networks = prod_stack.inspect(service)["NetworkSettings"]["Networks"]
-        assert list(networks) == ["desideliver-stacktest-prod_internal"], networks
+        assert list(networks) == [f"{prod_stack.project}_internal"], networks
 
 
 def test_redis_refuses_commands_without_the_password(prod_stack):

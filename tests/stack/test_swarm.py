@@ -99,7 +99,8 @@ def containers_named_on_a_bridge(image: str):
     run(["docker", "network", "create", network])
     try:
         for name in names:
-            run(["docker", "run", "-d", "--name", name, "--network", network, "--no-healthcheck",
+            # --init: as PID 1 `sleep` would ignore the restart's SIGTERM and wait out its 10 s.
+            run(["docker", "run", "-d", "--init", "--name", name, "--network", network, "--no-healthcheck",
                  "--entrypoint", "sleep", image, "infinity"])  # fmt: skip
         yield names
     finally:
