@@ -331,6 +331,19 @@ def test_a_managed_database_and_redis_are_reached_only_at_their_configured_range
     assert config["REDIS_URL"] == "redis://redis.example.internal:6379/0"
 
 
+def test_error_tracking_reports_the_image_tag_as_the_release_unless_told_otherwise(helm, tmp_path):
+    config = by_kind(manifests(helm, tmp_path, {}), "ConfigMap")["shop-desideliver"]["data"]
+    assert config["SENTRY_DSN"] == "", "off by default"
+    chart_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
+    assert config["SENTRY_RELEASE"] == str(chart_version)
+    values = {"image": {"tag": "1.4.2"}, "config": {"SENTRY_DSN": "https://key@glitchtip.example.com/3"}}
+    config = by_kind(manifests(helm, tmp_path, values), "ConfigMap")["shop-desideliver"]["data"]
+    assert (config["SENTRY_DSN"], config["SENTRY_RELEASE"]) == ("https://key@glitchtip.example.com/3", "1.4.2")
+    values = {"config": {"SENTRY_RELEASE": "desideliver@1.4.2+hotfix"}}
+    config = by_kind(manifests(helm, tmp_path, values), "ConfigMap")["shop-desideliver"]["data"]
+    assert config["SENTRY_RELEASE"] == "desideliver@1.4.2+hotfix"
+
+
 @pytest.mark.parametrize(
     ("values", "complaint"),
     [

@@ -19,6 +19,7 @@ from .api import *  # noqa: F403
 from .email_sending import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .storage import *  # noqa: F403
+from .error_tracking import *  # noqa: F403
 
 # isort: on
 

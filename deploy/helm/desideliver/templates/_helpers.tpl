@@ -43,6 +43,9 @@ app.kubernetes.io/component: {{ .component }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
 ALLOWED_HOSTS: {{ join "," .Values.hosts | quote }}
+{{- if not (hasKey .Values.config "SENTRY_RELEASE") }}
+SENTRY_RELEASE: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+{{- end }}
 DB_HOST: {{ .Values.database.host | quote }}
 DB_PORT: {{ .Values.database.port | toString | quote }}
 DB_NAME: {{ .Values.database.name | quote }}
