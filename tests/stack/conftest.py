@@ -15,10 +15,10 @@ import pytest
 
 from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_login, run
 
-# Every stack of the suite probes its services every two seconds: `up --wait` and waits for
-# "healthy" return about a second after the fact, and the probes leave the CPU to the tests
-# (docker-compose.yml, "x-healthcheck-timing", has the figures).
-os.environ.setdefault("HEALTHCHECK_INTERVAL", "2s")
+# Every stack of the suite probes its services every three seconds: `up --wait` and waits
+# for "healthy" return a second or two after the fact, and the probes leave the CPU to the
+# tests (docker-compose.yml, "x-healthcheck-timing", has the figures).
+os.environ.setdefault("HEALTHCHECK_INTERVAL", "3s")
 
 DEV_PORT = 18000
 # Two production stacks, so that their tests run side by side: each module's tests use

@@ -200,7 +200,10 @@ def container_healthy(container: str) -> bool:
     return state.stdout.strip() == "healthy"
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+def wait_for(predicate, *, timeout: float, interval: float = 0.5, what: str = "condition"):
+    """Polls ``predicate`` until it is true. Half a second apart: most predicates run the
+    docker CLI (tens of milliseconds of CPU for it and the engine), and the suite's
+    stacks need the CPU more than a wait needs a tenth of a second."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:

@@ -14,15 +14,16 @@ from tests.stack.stack import REPO_DIR, run
 def legacy_development_image():
     """`docker build --target development` with the legacy builder (DOCKER_BUILDKIT=0).
     BuildKit builds both targets for the suite's own stacks already (compose builds with
-    it, and test_compose reads its step log), so the legacy builder is proven on one."""
+    it, and test_compose reads its step log), so the legacy builder is proven on one.
+    The image is kept: its layers are the legacy builder's cache, so a later run on the
+    same machine rebuilds only what changed (docker image rm it to reclaim the space)."""
     tag = "desideliver-backend:buildtest-development-legacy"
     command = ["docker", "build", "--target", "development", "-t", tag]
     if os.environ.get("PYTHON_IMAGE"):  # a stand-in base where no registry is reachable
         command += ["--build-arg", f"PYTHON_IMAGE={os.environ['PYTHON_IMAGE']}"]
     result = run([*command, "."], env={**os.environ, "DOCKER_BUILDKIT": "0"}, check=False, timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    yield tag
-    run(["docker", "image", "rm", "-f", tag], check=False)
+    return tag
 
 
 def test_docker_build_works_with_the_legacy_builder(legacy_development_image):
