@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from tests.stack import swarm_mode
 from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_login, run
 
 # Every stack of the suite probes its services every three seconds: `up --wait` and waits
@@ -50,22 +51,69 @@ PROD_SECRETS = {
 }
 
 
+# The groups that take longest, started first (each worker takes the next group when it is
+# nearly done with one: longest first keeps the last worker from finishing alone).
+# Measured with the summary below; the other groups follow in collection order.
+LONGEST_GROUPS_FIRST = ["prod-stack", "prod-stack-b", "test_swarm", "dev-stack"]
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """One xdist group per stack (scripts/dev test-stack runs three workers, --dist loadgroup):
-    every test of one shared production stack on one worker, every test of the shared dev
-    stack on one worker, and each other module (a stack of its own, or none) apart."""
+    """One xdist group per stack (scripts/dev test-stack runs three workers, --dist loadgroup
+    with --no-loadscope-reorder): every test of one shared production stack on one worker,
+    every test of the shared dev stack on one worker, and each other module (a stack of
+    its own, or none) apart. The Swarm tests are one group among the others (swarm_mode.py)."""
+    groups = {}
     for item in items:
         used = set(item.fixturenames)
         if "prod_stack" in used:
             group = prod_stack_group(item.module)
         else:
-            group = "dev-stack" if "dev_stack" in used else item.module.__name__
+            group = "dev-stack" if "dev_stack" in used else item.module.__name__.rsplit(".", 1)[-1]
         item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {group: position for position, group in enumerate(LONGEST_GROUPS_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable: modules keep their order
 
 
 def prod_stack_group(module) -> str:
     return "prod-stack-b" if module.__name__.rsplit(".", 1)[-1] in SECOND_PROD_STACK_MODULES else "prod-stack"
+
+
+_group_seconds: dict[str, float] = {}
+_swarm_to_leave = pytest.StashKey[dict]()
+
+
+def pytest_runtest_logreport(report):
+    """Adds up each group's time (setup, call and teardown), for the summary below."""
+    group = report.nodeid.rpartition("@")[2] if "@" in report.nodeid else None
+    if group:
+        _group_seconds[group] = _group_seconds.get(group, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _group_seconds:
+        terminalreporter.section("seconds per xdist group (one stack each), longest first")
+        for group, seconds in sorted(_group_seconds.items(), key=lambda entry: -entry[1]):
+            terminalreporter.write_line(f"{seconds:7.1f}s  {group}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A worker that ran the Swarm tests hands over the Swarm to leave (swarm_mode.py)."""
+    membership = getattr(node, "workeroutput", {}).get(swarm_mode.HANDOVER)
+    if membership:
+        node.config.stash[_swarm_to_leave] = membership
+
+
+def pytest_sessionfinish(session):
+    """Every worker has finished, and their stacks are down: the Swarm can be left."""
+    membership = session.config.stash.get(_swarm_to_leave, None)
+    if membership:
+        problem = swarm_mode.leave(membership)
+        if problem:
+            session.config.pluginmanager.get_plugin("terminalreporter").write_line(f"ERROR: {problem}", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_xdist_node_collection_finished(node, ids):

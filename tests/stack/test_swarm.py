@@ -3,21 +3,20 @@ scripts/swarm from a fresh copy of the checkout: HTTPS through the edge, three
 backend tasks all taking requests, an update under load that fails no request, an
 image that never gets healthy rolled back by Swarm with no failed request, a killed
 task replaced, and data that outlives `docker stack rm`. The engine is left as it
-was found: a Swarm this suite joined is left again, and the running containers whose
-DNS names leaving drops are restarted.
+was found (tests/stack/swarm_mode.py): a Swarm this suite joined is left again once
+every other stack of the session is down.
 
-About five minutes, the engine in Swarm mode meanwhile."""
+About three minutes, the engine in Swarm mode meanwhile."""
 
 import json
 import os
 import secrets
 import signal
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import pytest
 
+from tests.stack import swarm_mode
 from tests.stack.checkout import copy_checkout
 from tests.stack.load import steady_load
 from tests.stack.stack import (
@@ -42,10 +41,6 @@ PORT = 18400  # HTTPS at the edge; plain HTTP on the next port
 
 def url(path: str) -> str:
     return f"https://localhost:{PORT}{path}"
-
-
-def swarm_state() -> str:
-    return run(["docker", "info", "--format", "{{.Swarm.LocalNodeState}}"]).stdout.strip()
 
 
 def containers(service: str) -> list[str]:
@@ -91,62 +86,17 @@ class Swarm:
         wait_for(lambda: http("GET", url("/health/ready/"), timeout=3).status == 200, timeout=180, what="ready")
 
 
-@contextmanager
-def containers_named_on_a_bridge(image: str):
-    """Two containers on a user-defined bridge network of their own, started before the
-    Swarm is joined: the ones whose names `docker swarm leave` drops (moby/moby#45144)."""
-    network, names = f"{STACK}-dns", [f"{STACK}-dns-{side}" for side in ("a", "b")]
-    run(["docker", "network", "create", network])
-    try:
-        for name in names:
-            # --init: as PID 1 `sleep` would ignore the restart's SIGTERM and wait out its 10 s.
-            run(["docker", "run", "-d", "--init", "--name", name, "--network", network, "--no-healthcheck",
-                 "--entrypoint", "sleep", image, "infinity"])  # fmt: skip
-        yield names
-    finally:
-        run(["docker", "rm", "-f", *names], check=False)
-        run(["docker", "network", "rm", network], check=False)
-
-
-def resolves(container: str, name: str) -> bool:
-    return run(["docker", "exec", container, "getent", "hosts", name], check=False).returncode == 0
-
-
-def restore_container_names() -> None:
-    """`docker swarm leave` drops the DNS names of the containers already running on
-    user-defined bridge networks (moby/moby#45144): the suite's other stacks, and the
-    developer's own, could no longer find db or redis. A restart registers them again."""
-
-    def inspect(container: str, template: str) -> str:
-        return run(["docker", "inspect", "-f", template, container]).stdout.strip()
-
-    running = run(["docker", "ps", "-q"]).stdout.split()
-    builtin = {"bridge", "host", "none"}
-    affected = [c for c in running if set(json.loads(inspect(c, "{{json .NetworkSettings.Networks}}"))) - builtin]
-    with ThreadPoolExecutor() as pool:
-        list(pool.map(lambda container: run(["docker", "restart", container]), affected))
-    checked = [c for c in affected if inspect(c, "{{if .State.Health}}y{{end}}")]
-    wait_for(lambda: all(container_healthy(c) for c in checked), timeout=180, what="the restarted containers healthy")
-
-
 @pytest.fixture(scope="module")
-def swarm(production_image, tmp_path_factory):
+def swarm(production_image, tmp_path_factory, request):
     """The stack deployed on this engine's Swarm, with the production image the suite built."""
-    with containers_named_on_a_bridge(production_image) as (named, peer):
-        assert resolves(named, peer)
-        yield from swarm_on_this_engine(production_image, tmp_path_factory)
-        assert resolves(named, peer), "after leaving the Swarm a container on a bridge network cannot resolve its peer"
+    membership = swarm_mode.join(production_image, STACK)
+    try:
+        yield from stack_on_this_engine(production_image, tmp_path_factory)
+    finally:
+        swarm_mode.hand_over_or_leave(request.config, membership)
 
 
-def swarm_on_this_engine(production_image, tmp_path_factory):
-    joined = swarm_state() != "active"
-    # Joining makes the docker_gwbridge network, which leaving keeps: it goes too.
-    had_gwbridge = bool(run(["docker", "network", "ls", "-q", "--filter", "name=^docker_gwbridge$"]).stdout.strip())
-    if joined:
-        run(["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"])
-    node = run(["docker", "info", "--format", "{{.Swarm.NodeID}}"]).stdout.strip()
-    labels = ["desideliver.app=true", "desideliver.db=true", "desideliver.redis=true"]
-    run(["docker", "node", "update", *[arg for label in labels for arg in ("--label-add", label)], node])
+def stack_on_this_engine(production_image, tmp_path_factory):
     checkout = copy_checkout(tmp_path_factory.mktemp("swarm-checkout"))
     folder = tmp_path_factory.mktemp("swarm-secrets")
     env = clean_env(
@@ -186,21 +136,6 @@ def swarm_on_this_engine(production_image, tmp_path_factory):
         volumes = run(["docker", "volume", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}"])
         for volume in volumes.stdout.split():
             run(["docker", "volume", "rm", volume], check=False)
-        if joined:
-            run(["docker", "swarm", "leave", "--force"])
-            if not had_gwbridge:
-                run(["docker", "network", "rm", "docker_gwbridge"], check=False)
-            restore_container_names()
-        else:
-            run(
-                [
-                    "docker",
-                    "node",
-                    "update",
-                    *[a for label in labels for a in ("--label-rm", label.split("=")[0])],
-                    node,
-                ]
-            )
 
 
 @pytest.fixture(scope="module")
