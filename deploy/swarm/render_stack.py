@@ -35,6 +35,10 @@ def service_for_swarm(service: dict) -> dict:
     volumes += [{"type": "tmpfs", "target": path.split(":")[0]} for path in swarm.pop("tmpfs", [])]
     if volumes:
         swarm["volumes"] = volumes
+    # A setting left unset in compose's environment is unset in the task too (the
+    # version 3 loader would look a null value up in the deploying shell instead).
+    if isinstance(swarm.get("environment"), dict):
+        swarm["environment"] = {name: value for name, value in swarm["environment"].items() if value is not None}
     if isinstance(swarm.get("networks"), dict):
         swarm["networks"] = sorted(swarm["networks"])
     limits = swarm.get("deploy", {}).get("resources", {}).get("limits", {})
