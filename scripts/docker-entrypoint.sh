@@ -79,6 +79,18 @@ case "$1" in
     ;;
 esac
 
+# Gunicorn and the Celery worker run several processes, each counting on its own: every
+# process writes its Prometheus counts to files in this directory, and the service sums
+# them when scraped (desideliver_backend/metrics.py). Emptied at each start: a pod's /tmp
+# outlives a restarted container, and an old run's files would be summed with this one's.
+case "$1" in
+  gunicorn | celery-worker)
+    export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/metrics}"
+    mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+    find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
+    ;;
+esac
+
 case "$1" in
   gunicorn)
     shift

@@ -25,6 +25,8 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.throttling import ScopedRateThrottle
 
+from desideliver_backend import metrics
+
 logger = logging.getLogger("desideliver.throttling")
 
 UNAVAILABLE_RETRY_SECONDS = 5
@@ -70,6 +72,7 @@ class ScopedThrottle(ScopedRateThrottle):
             raise ThrottleUnavailable from exc
         if not allowed:
             request._refused_by_throttle = True
+            metrics.THROTTLED.labels(self.scope).inc()
         return allowed
 
 

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cart.models import Cart
+from desideliver_backend import metrics
 from desideliver_backend.exceptions import DomainError
 from notifications.services import email_enqueue
 from products.lock_objects import products_locked_for_stock
@@ -146,6 +147,7 @@ def order_create(*, user, address_id: int, note: str = "", idempotency_key: str 
             subject=f"DesiDeliver order #{order.pk} received",
             body=render_to_string("orders/received_email.txt", {"order": order, "items": order_items}),
         )
+        transaction.on_commit(metrics.ORDERS_CREATED.inc)
     return order, True
 
 

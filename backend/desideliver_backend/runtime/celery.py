@@ -12,10 +12,12 @@ import os
 import uuid
 from pathlib import Path
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from celery.beat import PersistentScheduler
 from celery.utils.log import get_logger
 
+from desideliver_backend import metrics
+from desideliver_backend.env import integer
 from desideliver_backend.middleware import request_id  # noqa: F401 (its signals carry the request's ID into tasks)
 
 logger = get_logger(__name__)
@@ -53,6 +55,45 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(WorkerHeartbeat)
+
+
+# Metrics (desideliver_backend/metrics.py): the pool's processes count the tasks they
+# finish; the worker's main process serves the sums and the backlog on METRICS_PORT.
+@signals.worker_init.connect
+def _serve_metrics(**_):
+    metrics.serve(integer("METRICS_PORT", 9100, minimum=1), metrics.BacklogCollector(broker_queue_length))
+
+
+def broker_queue_length() -> dict[str, int]:
+    """Tasks waiting in each queue, over its priority lists (CELERY_BROKER_TRANSPORT_OPTIONS)."""
+    steps = app.conf.broker_transport_options.get("priority_steps", [0])
+    separator = app.conf.broker_transport_options.get("sep", ":")
+    with app.connection_for_read() as connection:
+        client = connection.default_channel.client
+        lists = [app.conf.task_default_queue] + [
+            f"{app.conf.task_default_queue}{separator}{step}" for step in steps if step
+        ]
+        return {app.conf.task_default_queue: sum(client.llen(name) for name in lists)}
+
+
+@signals.task_success.connect
+def _count_success(sender=None, **_):
+    metrics.TASKS.labels(sender.name, "succeeded").inc()
+
+
+@signals.task_failure.connect
+def _count_failure(sender=None, **_):
+    metrics.TASKS.labels(sender.name, "failed").inc()
+
+
+@signals.task_retry.connect
+def _count_retry(sender=None, **_):
+    metrics.TASKS.labels(sender.name, "retried").inc()
+
+
+@signals.worker_process_shutdown.connect
+def _forget_process(pid=None, **_):
+    metrics.process_exited(pid or os.getpid())
 
 
 class SingleBeatScheduler(PersistentScheduler):

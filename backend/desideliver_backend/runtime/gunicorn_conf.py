@@ -36,6 +36,8 @@ def _cpu_limit() -> int:
 
 
 bind = f"0.0.0.0:{integer('PORT', 8000, minimum=1)}"
+# The master serves the Prometheus metrics of every worker here (desideliver_backend/metrics.py).
+METRICS_PORT = integer("METRICS_PORT", 9100, minimum=1)
 # WEB_CONCURRENCY=0 (or unset) means: one worker per usable CPU.
 workers = integer("WEB_CONCURRENCY", 0) or _cpu_limit()
 # Threads let one worker overlap database and Redis waits and keep client connections alive.
@@ -91,3 +93,15 @@ class ProbeQuietLogger(Logger):
 
 logger_class = ProbeQuietLogger
 control_socket_disable = True
+
+
+def when_ready(server):
+    from desideliver_backend import metrics
+
+    metrics.serve(METRICS_PORT)
+
+
+def child_exit(server, worker):
+    from desideliver_backend import metrics
+
+    metrics.process_exited(worker.pid)

@@ -57,6 +57,8 @@ MIDDLEWARE = [
     # Answers /health/* before host validation and HTTPS redirects, so container
     # probes on 127.0.0.1 work whatever ALLOWED_HOSTS says.
     "desideliver_backend.middleware.health.HealthCheckMiddleware",
+    # Every other request counted and timed, by view (desideliver_backend/metrics.py).
+    "desideliver_backend.middleware.metrics.MetricsMiddleware",
     # Forwarded headers from anyone but TRUSTED_PROXIES are dropped before anything reads them.
     "desideliver_backend.middleware.proxies.TrustedProxyMiddleware",
     # The edge's X-Request-ID (or a new one) on every log line, task and response.

@@ -1,0 +1,99 @@
+"""Prometheus metrics: what the backend and the Celery worker count, and how it is served.
+
+Gunicorn and the Celery worker run several processes, and each counts on its own. The
+image's entrypoint gives both a PROMETHEUS_MULTIPROC_DIR (scripts/docker-entrypoint.sh):
+every process writes its values to files there, and one thread of the parent process
+(Gunicorn's master, the Celery worker's main process) serves their sum on METRICS_PORT
+(9100). The edge never proxies that port and no stack publishes it: only the stack's
+internal network reaches it. Without the directory (runserver, the test suite) the
+values live in the process.
+
+Label values are bounded: a request is labelled with the name of the view its URL
+resolves to (``product-detail``), never its path, and a method outside HTTP's usual
+seven is "other", so a crawler cannot grow the series.
+"""
+
+import os
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+
+REQUESTS = Counter(
+    "desideliver_http_requests",
+    "HTTP requests answered, by view, method and status code.",
+    ["view", "method", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "desideliver_http_request_duration_seconds",
+    "Time to answer an HTTP request in the app (after the edge), by view and method.",
+    ["view", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+THROTTLED = Counter(
+    "desideliver_throttled_requests",
+    "Requests refused by a rate limit (429), by throttle scope.",
+    ["scope"],
+)
+ORDERS_CREATED = Counter("desideliver_orders_created", "Orders placed (committed).")
+TASKS = Counter(
+    "desideliver_celery_tasks",
+    "Celery tasks finished, by task name and outcome (succeeded, failed, retried).",
+    ["task", "outcome"],
+)
+
+# The view label of a path that matches no URL (404s, scanners).
+UNMATCHED = "<unmatched>"
+
+
+def serve(port: int, *collectors) -> None:
+    """Serves the sum over every process's files, and ``collectors`` (read when scraped),
+    from a thread of this process."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    for collector in collectors:
+        registry.register(collector)
+    start_http_server(port, registry=registry)
+
+
+def process_exited(pid: int) -> None:
+    """A process's live gauges go with it; its counters stay in the sums."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)
+
+
+class BacklogCollector:
+    """What waits to be done, read from PostgreSQL and the broker at each scrape (every
+    15 s or so): the outbox by status, the age of its oldest unsent email, and the tasks
+    waiting in the broker's queues. Served by the Celery worker."""
+
+    def __init__(self, broker_queue_length):
+        self.broker_queue_length = broker_queue_length
+
+    def collect(self):
+        from django.db import connection
+
+        from notifications.selectors import outbox_backlog
+
+        try:
+            backlog = outbox_backlog()
+        finally:
+            # This runs in the HTTP server's thread: its connection is its own, and goes now.
+            connection.close()
+        emails = GaugeMetricFamily("desideliver_outbox_emails", "Emails in the outbox, by status.", labels=["status"])
+        for status, count in backlog.by_status.items():
+            emails.add_metric([status], count)
+        yield emails
+        yield GaugeMetricFamily(
+            "desideliver_outbox_oldest_unsent_seconds",
+            "Age of the oldest email still pending (0 when none is).",
+            value=backlog.oldest_pending_seconds,
+        )
+        queued = GaugeMetricFamily(
+            "desideliver_celery_queue_length", "Tasks waiting in the broker, by queue.", labels=["queue"]
+        )
+        for queue, length in self.broker_queue_length().items():
+            queued.add_metric([queue], length)
+        yield queued

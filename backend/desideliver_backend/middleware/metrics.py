@@ -1,0 +1,40 @@
+"""Counts and times every request the app answers (desideliver_backend/metrics.py).
+
+First in the chain after the health probes, so that responses answered early (the
+catalogue cache, a refused host, a redirect to HTTPS) count too; the probes are left
+out, or the edge's checks would be most of the traffic.
+"""
+
+import time
+
+from django.urls import Resolver404, resolve
+
+from desideliver_backend import metrics
+
+
+def view_of(request) -> str:
+    """The URL's view name (``product-detail``), resolving the path when no view ran."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return metrics.UNMATCHED
+    return match.view_name or metrics.UNMATCHED
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        view, method = view_of(request), request.method if request.method in KNOWN_METHODS else "other"
+        metrics.REQUEST_SECONDS.labels(view, method).observe(time.perf_counter() - started)
+        metrics.REQUESTS.labels(view, method, str(response.status_code)).inc()
+        return response
+
+
+# Anything else a client sends is one label value, not one series per made-up method.
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

@@ -1,0 +1,154 @@
+"""What the backend counts for Prometheus (desideliver_backend/metrics.py): requests by URL
+view, method and status, their durations, throttle refusals and placed orders. That
+the counts are summed over Gunicorn's workers, and served on an internal port only, is
+shown on the running production stack (tests/stack/test_metrics.py)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from prometheus_client import REGISTRY
+
+from desideliver_backend.metrics import UNMATCHED
+from tests.api.users.test_abuse import login
+
+pytestmark = pytest.mark.django_db
+
+
+def requests_counted(view: str, method: str = "GET", status: str = "200") -> float:
+    labels = {"view": view, "method": method, "status": status}
+    return REGISTRY.get_sample_value("desideliver_http_requests_total", labels) or 0.0
+
+
+def requests_timed(view: str, method: str = "GET") -> float:
+    labels = {"view": view, "method": method}
+    return REGISTRY.get_sample_value("desideliver_http_request_duration_seconds_count", labels) or 0.0
+
+
+def test_requests_are_counted_and_timed_by_view_not_by_path(api, onion, tomato):
+    before, timed = requests_counted("product-detail"), requests_timed("product-detail")
+    assert api.get(f"/api/products/{onion.pk}/").status_code == 200
+    assert api.get(f"/api/products/{tomato.pk}/").status_code == 200
+    assert requests_counted("product-detail") == before + 2
+    assert requests_timed("product-detail") == timed + 2
+
+
+def test_a_path_that_matches_nothing_is_one_series_whatever_the_path(api):
+    before = requests_counted(UNMATCHED, status="404")
+    for path in ("/wp-login.php", "/.env", "/api/nothing-here/"):
+        assert api.get(path).status_code == 404
+    assert requests_counted(UNMATCHED, status="404") == before + 3
+
+
+def test_a_made_up_method_is_counted_as_other(api):
+    before = requests_counted("product-list", method="other", status="401")
+    assert api.generic("BREW", "/api/products/").status_code == 401  # unsafe, so authentication first
+    assert requests_counted("product-list", method="other", status="401") == before + 1
+
+
+def test_a_catalogue_read_answered_from_the_cache_is_counted_under_its_view(api, onion):
+    """The catalogue cache answers before Django resolves the URL (products/catalogue_cache.py)."""
+    before = requests_counted("product-list")
+    for _ in range(2):  # the first fills the cache, the second is answered from it
+        assert api.get("/api/products/").status_code == 200
+    assert requests_counted("product-list") == before + 2
+
+
+def test_the_health_probes_are_not_counted(api):
+    before = requests_counted(UNMATCHED)
+    assert api.get("/health/live/").status_code == 200
+    assert requests_counted(UNMATCHED) == before
+
+
+def test_a_request_a_throttle_refuses_is_counted_with_its_scope(api):
+    def refused() -> float:
+        return REGISTRY.get_sample_value("desideliver_throttled_requests_total", {"scope": "login"}) or 0.0
+
+    before = refused()
+    statuses = [login(api, f"guess{n}@example.in", "x", REMOTE_ADDR="203.0.113.41").status_code for n in range(11)]
+    assert statuses.count(429) == 1
+    assert refused() == before + 1
+
+
+def test_an_order_is_counted_when_it_is_committed(customer_api, onion, address, django_capture_on_commit_callbacks):
+    def orders() -> float:
+        return REGISTRY.get_sample_value("desideliver_orders_created_total") or 0.0
+
+    def place():
+        return customer_api.post("/api/orders/create/", {"address": address.pk}, format="json")
+
+    customer_api.post("/api/cart/add/", {"product": onion.pk, "quantity": 2}, format="json")
+    before = orders()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert place().status_code == 201
+    assert orders() == before, "not before the transaction commits"
+    for callback in callbacks:
+        callback()
+    assert orders() == before + 1
+    # Another order from the now empty cart is refused, and not counted.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert place().status_code == 400
+    assert orders() == before + 1
+
+
+def test_finished_tasks_are_counted_by_name_and_outcome(customer):
+    from desideliver_backend.runtime.celery import app
+    from notifications.services import email_enqueue
+
+    def finished(outcome: str) -> float:
+        labels = {"task": "notifications.tasks.outbox_sweep", "outcome": outcome}
+        return REGISTRY.get_sample_value("desideliver_celery_tasks_total", labels) or 0.0
+
+    before = finished("succeeded")
+    email_enqueue(to=customer.email, recipient_verified=True, subject="Hello", body="Hi")
+    app.tasks["notifications.tasks.outbox_sweep"].apply()
+    assert finished("succeeded") == before + 1
+    assert finished("failed") == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backlog_is_read_when_scraped(customer):
+    """In a thread of its own with its own connection, as the metrics server's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prometheus_client import CollectorRegistry
+
+    from desideliver_backend.metrics import BacklogCollector
+    from desideliver_backend.runtime.celery import broker_queue_length
+    from notifications.models import OutboxEmail
+
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector(broker_queue_length))
+    OutboxEmail.objects.create(to=customer.email, subject="Waiting", body="...")
+    OutboxEmail.objects.filter(subject="Waiting").update(created_at=timezone.now() - timedelta(minutes=5))
+    OutboxEmail.objects.create(to=customer.email, subject="Gave up", body="...", status=OutboxEmail.Status.FAILED)
+
+    def scrape() -> dict:
+        samples = {}
+        for family in registry.collect():
+            for sample in family.samples:
+                samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return samples
+
+    with ThreadPoolExecutor(1) as scraper:
+        samples = scraper.submit(scrape).result()
+    assert samples[("desideliver_outbox_emails", (("status", "pending"),))] == 1
+    assert samples[("desideliver_outbox_emails", (("status", "failed"),))] == 1
+    assert samples[("desideliver_outbox_emails", (("status", "sent"),))] == 0
+    assert 300 <= samples[("desideliver_outbox_oldest_unsent_seconds", ())] < 360
+    assert samples[("desideliver_celery_queue_length", (("queue", "celery"),))] == 0
+    assert OutboxEmail.objects.count() == 2, "the test's own connection still works"
+
+
+@pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # to the broker: the point here
+def test_the_broker_queue_length_counts_every_priority():
+    """On the test suite's broker (a Redis database no worker reads while this runs)."""
+    from desideliver_backend.runtime.celery import app, broker_queue_length
+
+    app.control.purge()
+    try:
+        app.send_task("notifications.tasks.outbox_sweep")
+        app.send_task("notifications.tasks.outbox_sweep", priority=6)
+        assert broker_queue_length() == {"celery": 2}
+    finally:
+        app.control.purge()
