@@ -9,9 +9,16 @@ throttled sign-in and sign-up refuse with 503 and Retry-After). A Redis outage i
 ``"status": "degraded"`` with ``"degraded": [...]``. Each outage is logged at ERROR
 when it starts and at WARNING when it ends, not on every probe.
 The response never carries exception text (host names, versions); the log does.
+The two Redis checks run side by side and are waited for OPTIONAL_WAIT_SECONDS at most:
+a Redis whose name no longer resolves can hold a lookup for seconds (the socket
+timeouts do not cover DNS), and the edge's probe gives up after two
+(READY_BACKENDS_TIMEOUT), which would take a healthy replica out of rotation.
 """
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as CheckTimeout
 
 from django.db import connection
 from django.http import JsonResponse
@@ -59,8 +66,32 @@ def _run(name: str, check) -> str:
         return "unavailable"
 
 
+OPTIONAL_WAIT_SECONDS = 1.0
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One small pool per process: Gunicorn forks its workers from the master."""
+    pid = os.getpid()
+    if pid not in _pools:
+        _pools[pid] = ThreadPoolExecutor(max_workers=len(OPTIONAL), thread_name_prefix="readiness")
+    return _pools[pid]
+
+
+def _slow(name: str) -> str:
+    if name not in _down_before:
+        logger.error("readiness: %s is down (serving degraded): no answer within %s s", name, OPTIONAL_WAIT_SECONDS)
+    return "unavailable"
+
+
 def readiness() -> tuple[int, dict]:
-    checks = {name: _run(name, check) for name, check in {**REQUIRED, **OPTIONAL}.items()}
+    pending = {name: _pool().submit(_run, name, check) for name, check in OPTIONAL.items()}
+    checks = {name: _run(name, check) for name, check in REQUIRED.items()}
+    for name, future in pending.items():
+        try:
+            checks[name] = future.result(timeout=OPTIONAL_WAIT_SECONDS)
+        except CheckTimeout:
+            checks[name] = _slow(name)
     down = {name for name, result in checks.items() if result != "ok"}
     for name in sorted(_down_before - down):
         logger.warning("readiness: %s is back", name)

@@ -1,4 +1,6 @@
 import logging
+import threading
+import time
 
 import pytest
 from django.test import override_settings
@@ -59,6 +61,24 @@ def test_redis_down_leaves_the_replica_ready_and_reports_it_degraded(client, set
         "readiness: cache is back",
         "readiness: redis is back",
     ]
+
+
+def test_a_redis_check_that_hangs_answers_degraded_within_the_wait(client, monkeypatch, caplog):
+    """A Redis name that takes seconds to resolve must not make the probe slower than the
+    edge waits for it (READY_BACKENDS_TIMEOUT, 2 s)."""
+    release = threading.Event()
+    monkeypatch.setitem(health.OPTIONAL, "redis", lambda: release.wait(10))
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR):
+            response = client.get("/health/ready/")
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "redis": "unavailable", "cache": "ok"}
+    assert health.OPTIONAL_WAIT_SECONDS <= took < health.OPTIONAL_WAIT_SECONDS + 0.5
+    assert any("no answer within" in record.getMessage() for record in caplog.records)
 
 
 def test_only_the_catalogue_cache_down_is_degraded_naming_it(client, settings):
