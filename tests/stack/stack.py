@@ -19,8 +19,14 @@ EDGE_ROOT_CA = "/data/caddy/pki/authorities/local/root.crt"
 
 def edge_env(https_port: int) -> dict[str, str]:
     """Where a production stack's edge listens in the suite: loopback, HTTPS on ``https_port``
-    and plain HTTP (which redirects) on the port after it."""
-    return {"EDGE_BIND": "127.0.0.1", "EDGE_HTTPS_PORT": str(https_port), "EDGE_HTTP_PORT": str(https_port + 1)}
+    and plain HTTP (which redirects) on the port after it; the monitoring profile's
+    Prometheus on the next."""
+    return {
+        "EDGE_BIND": "127.0.0.1",
+        "EDGE_HTTPS_PORT": str(https_port),
+        "EDGE_HTTP_PORT": str(https_port + 1),
+        "PROMETHEUS_PORT": str(https_port + 2),
+    }
 
 
 def dev_ports(first: int) -> dict[str, str]:

@@ -44,7 +44,9 @@ def test_a_weak_password_is_refused_with_the_validators_reasons(monkeypatch, pas
 
 def test_only_the_backend_gets_the_superuser_password_in_production():
     services = yaml.safe_load((ROOT / "docker-compose.prod.yml").read_text())["services"]
-    given = {name for name, service in services.items() if "DJANGO_SUPERUSER_PASSWORD" in service["environment"]}
+    given = {
+        name for name, service in services.items() if "DJANGO_SUPERUSER_PASSWORD" in service.get("environment", {})
+    }
     assert given == {"backend"}
     assert "django_superuser_password" in services["backend"]["secrets"]
 

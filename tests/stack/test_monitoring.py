@@ -1,0 +1,84 @@
+"""The production stack's `monitoring` profile (deploy/monitoring/): Prometheus scrapes
+every target, sees an order and its email move the counters, and evaluates the alert
+rules on real series; promtool accepts the configuration and the rules' unit tests pass."""
+
+import json
+import urllib.parse
+
+import pytest
+
+from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
+
+MONITORING = ["prometheus", "postgres-exporter"]
+JOBS = {"backend", "worker", "edge", "postgres", "prometheus"}
+
+
+@pytest.fixture(scope="module")
+def prometheus(prod_stack):
+    prod_stack.compose("--profile", "monitoring", "up", "--detach", "--wait", *MONITORING, timeout=600)
+    yield f"http://127.0.0.1:{prod_stack.extra_env['PROMETHEUS_PORT']}"
+    # The rest of the stack's tests need the CPU more than a Prometheus nobody reads.
+    prod_stack.compose("--profile", "monitoring", "rm", "--stop", "--force", *MONITORING)
+
+
+def api(prometheus: str, path: str, **query) -> dict:
+    response = http("GET", f"{prometheus}/api/v1/{path}?{urllib.parse.urlencode(query)}")
+    assert response.status == 200, response.body
+    return json.loads(response.body)["data"]
+
+
+def value(prometheus: str, promql: str) -> float | None:
+    result = api(prometheus, "query", query=promql)["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+def alert_states(prometheus: str) -> dict[str, str]:
+    return {alert["labels"]["alertname"]: alert["state"] for alert in api(prometheus, "alerts")["alerts"]}
+
+
+def test_every_target_is_scraped(prometheus):
+    def targets() -> dict[str, str]:
+        active = api(prometheus, "targets")["activeTargets"]
+        return {target["labels"]["job"]: target["health"] for target in active}
+
+    wait_for(lambda: targets() == dict.fromkeys(JOBS, "up"), timeout=120, what=f"every target up: {JOBS}")
+    assert value(prometheus, "pg_up") == 1
+    assert value(prometheus, "sum(caddy_http_requests_total)") is not None, "the edge's own metrics"
+
+
+def test_an_order_and_its_email_move_the_counters(prometheus, prod_stack, shopper):
+    orders = "sum(desideliver_orders_created_total)"
+    emails = 'sum(desideliver_celery_tasks_total{task="notifications.tasks.send_outbox_email",outcome="succeeded"})'
+    wait_for(lambda: value(prometheus, orders) is not None, timeout=60, what="the backend scraped")
+    before_orders, before_emails = value(prometheus, orders), value(prometheus, emails) or 0.0
+    status, _ = place_order(prod_stack, shopper)
+    assert status == 201
+    wait_for(lambda: value(prometheus, orders) == before_orders + 1, timeout=60, what="the order counted")
+    wait_for(lambda: (value(prometheus, emails) or 0.0) >= before_emails + 1, timeout=60, what="its email counted")
+
+
+def test_the_rules_are_evaluated_on_the_stacks_series(prometheus, prod_stack):
+    """With the worker stopped, WorkerDown goes pending (it fires after its `for:`, which
+    alerts.test.yml shows), and clears when the worker is back."""
+    rules = {rule["name"] for group in api(prometheus, "rules")["groups"] for rule in group["rules"]}
+    assert {"WorkerDown", "BackendDown", "HighServerErrorRatio", "OutboxStuck", "PostgresDown"} <= rules
+    assert "WorkerDown" not in alert_states(prometheus)
+    prod_stack.compose("stop", "worker")
+    try:
+        wait_for(lambda: alert_states(prometheus).get("WorkerDown") in {"pending", "firing"}, timeout=120,
+                 what="WorkerDown pending")  # fmt: skip
+    finally:
+        prod_stack.up("worker")
+    wait_for(lambda: "WorkerDown" not in alert_states(prometheus), timeout=120, what="WorkerDown cleared")
+
+
+def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass(prometheus, prod_stack):
+    image = json.loads(prod_stack.compose("--profile", "monitoring", "config", "--format", "json").stdout)
+    image = image["services"]["prometheus"]["image"]
+    folder = REPO_DIR / "deploy" / "monitoring"
+    promtool = ["docker", "run", "--rm", "-v", f"{folder}:/etc/prometheus:ro", "--entrypoint", "promtool", image]
+    checked = run([*promtool, "check", "config", "/etc/prometheus/prometheus.yml"], check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = run([*promtool, "test", "rules", "/etc/prometheus/alerts.test.yml"], check=False)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout + tested.stderr
