@@ -144,7 +144,8 @@ class Stack:
         self.compose("up", "--detach", "--wait", *args, timeout=900)
 
     def down(self, *args: str) -> None:
-        self.compose("down", "--remove-orphans", *args, check=False)
+        # Every profile's services too (the pooler, backups, monitoring): `down` alone keeps them.
+        self.compose("--profile", "*", "down", "--remove-orphans", *args, check=False)
 
 
 @dataclass

@@ -2,64 +2,16 @@
 (aiosmtpd on this host, reached through the stack's network gateway): a worker
 killed in the middle of sending, and an SMTP server down through several retries, lose nothing."""
 
-import asyncio
-import email
 import os
 import signal
-import socket
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult
 
+from tests.stack.smtp_sink import SmtpServer, gateway_of
 from tests.stack.stack import place_order, wait_for
 
 OUTAGE_SECONDS = 12
-
-
-class Sink:
-    """Accepts any login; ``delay`` holds each message before the 250 reply."""
-
-    def __init__(self):
-        self.received: list[email.message.Message] = []
-        self.delay = 0.0
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(email.message_from_bytes(envelope.content))
-        await asyncio.sleep(self.delay)
-        return "250 OK"
-
-    def message_ids(self, subject_part: str) -> list[str]:
-        return [m["Message-ID"] for m in self.received if subject_part in (m["Subject"] or "")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("0.0.0.0", 0))  # noqa: S104 (the stack's containers reach it through their gateway)
-        return sock.getsockname()[1]
-
-
-class SmtpServer:
-    def __init__(self):
-        self.sink = Sink()
-        self.port = free_port()
-        self.controller = None
-
-    def start(self):
-        self.controller = Controller(
-            self.sink,
-            hostname="0.0.0.0",  # noqa: S104
-            port=self.port,
-            auth_require_tls=False,
-            authenticator=lambda *args: AuthResult(success=True),
-        )
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +19,7 @@ def smtp(prod_stack):
     """The worker recreated to send over SMTP to this host; put back as it was afterwards."""
     server = SmtpServer()
     server.start()
-    networks = prod_stack.inspect("worker")["NetworkSettings"]["Networks"]
-    gateway = next(network["Gateway"] for name, network in networks.items() if name.endswith("_edge"))
+    gateway = gateway_of(prod_stack.inspect("worker"))
     env = {
         **prod_stack.env,
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",

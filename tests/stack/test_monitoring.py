@@ -1,21 +1,43 @@
 """The production stack's `monitoring` profile (deploy/monitoring/): Prometheus scrapes
 every target, sees an order and its email move the counters, and evaluates the alert
-rules on real series; promtool accepts the configuration and the rules' unit tests pass."""
+rules on real series; Alertmanager emails an alert to the operator through a real SMTP
+server; promtool accepts the configuration and the rules' unit tests pass."""
 
 import json
 import urllib.parse
+import uuid
 
 import pytest
 
+from tests.stack.smtp_sink import SmtpServer, gateway_of
 from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
 
-MONITORING = ["prometheus", "postgres-exporter"]
-JOBS = {"backend", "worker", "edge", "postgres", "prometheus"}
+MONITORING = ["prometheus", "alertmanager", "postgres-exporter"]
+JOBS = {"backend", "worker", "edge", "postgres", "alertmanager", "prometheus"}
+OPERATOR = "ops@example.test"
 
 
 @pytest.fixture(scope="module")
-def prometheus(prod_stack):
-    prod_stack.compose("--profile", "monitoring", "up", "--detach", "--wait", *MONITORING, timeout=600)
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def prometheus(prod_stack, smtp):
+    """The profile's services, Alertmanager sending to ``smtp``; removed afterwards."""
+    env = {
+        **prod_stack.env,
+        "ALERT_EMAIL_TO": OPERATOR,
+        "ALERT_GROUP_WAIT": "1s",
+        "EMAIL_HOST": gateway_of(prod_stack.inspect("proxy")),
+        "EMAIL_PORT": str(smtp.port),
+        "EMAIL_USE_TLS": "false",
+    }
+    prod_stack.compose("--profile", "monitoring", "up", "--detach", "--wait", "--no-deps", *MONITORING, env=env,
+                       timeout=600)  # fmt: skip
     yield f"http://127.0.0.1:{prod_stack.extra_env['PROMETHEUS_PORT']}"
     # The rest of the stack's tests need the CPU more than a Prometheus nobody reads.
     prod_stack.compose("--profile", "monitoring", "rm", "--stop", "--force", *MONITORING)
@@ -65,11 +87,28 @@ def test_the_rules_are_evaluated_on_the_stacks_series(prometheus, prod_stack):
     assert "WorkerDown" not in alert_states(prometheus)
     prod_stack.compose("stop", "worker")
     try:
-        wait_for(lambda: alert_states(prometheus).get("WorkerDown") in {"pending", "firing"}, timeout=120,
-                 what="WorkerDown pending")  # fmt: skip
+        try:
+            wait_for(lambda: alert_states(prometheus).get("WorkerDown") in {"pending", "firing"}, timeout=120,
+                     what="WorkerDown pending")  # fmt: skip
+        except AssertionError as failure:
+            workers = [t for t in api(prometheus, "targets")["activeTargets"] if t["labels"]["job"] == "worker"]
+            raise AssertionError(f"{failure}\nworker targets: {workers}\nalerts: {alert_states(prometheus)}") from None
     finally:
         prod_stack.up("worker")
     wait_for(lambda: "WorkerDown" not in alert_states(prometheus), timeout=120, what="WorkerDown cleared")
+
+
+def test_alertmanager_emails_an_alert_to_the_operator(prometheus, prod_stack, smtp):
+    wait_for(lambda: api(prometheus, "alertmanagers")["activeAlertmanagers"], timeout=60,
+             what="Prometheus to know its Alertmanager")  # fmt: skip
+    name = f"StackSuiteProbe{uuid.uuid4().hex[:8]}"
+    alert = [{"labels": {"alertname": name, "severity": "warning"}, "annotations": {"summary": "a probe"}}]
+    prod_stack.exec("alertmanager", "wget", "-q", "-O", "-", "--header", "Content-Type: application/json",
+                    "--post-data", json.dumps(alert), "http://127.0.0.1:9093/api/v2/alerts")  # fmt: skip
+    wait_for(lambda: smtp.sink.message_ids(name), timeout=60, what="the alert's email")
+    sent = next(message for message in smtp.sink.received if name in (message["Subject"] or ""))
+    assert sent["To"] == OPERATOR
+    assert "FIRING" in sent["Subject"]
 
 
 def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass(prometheus, prod_stack):
@@ -82,3 +121,16 @@ def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass(prometheus, p
     tested = run([*promtool, "test", "rules", "/etc/prometheus/alerts.test.yml"], check=False)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert "SUCCESS" in tested.stdout + tested.stderr
+
+
+def test_alertmanager_refuses_a_setting_that_would_break_its_configuration():
+    image = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
+    image = image["services"]["alertmanager"]["image"]
+    script = REPO_DIR / "deploy" / "monitoring" / "alertmanager.sh"
+    refused = run(["docker", "run", "--rm", "-e", 'ALERT_EMAIL_TO=ops@example.test", "x', "-v",
+                   f"{script}:/etc/alertmanager/start.sh:ro", "--entrypoint", "sh", image,
+                   "/etc/alertmanager/start.sh"], check=False)  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        'configuration error: ALERT_EMAIL_TO must not contain " or \\ (see deploy/production.env.example)'
+    )
