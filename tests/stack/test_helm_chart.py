@@ -60,6 +60,13 @@ VALUE_SETS = {
         },
         "backup": {"enabled": True},
     },
+    "monitoring": {
+        "metrics": {
+            "scrapeFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+            "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+            "prometheusRule": {"enabled": True},
+        }
+    },
     "existing-secret": {
         "existingSecret": "shop-secrets",
         "image": {"repository": "registry.example.com/desideliver", "digest": "sha256:" + "ab" * 32},
@@ -116,7 +123,9 @@ def test_rendered_manifests_are_valid_kubernetes_objects(helm, tmp_path, name, v
     documents = manifests(helm, tmp_path, VALUE_SETS[name])
     assert len(documents) >= 7
     for document in documents:
-        kubernetes_validate.validate(document, version, strict=True)
+        # The Prometheus Operator's kinds are not Kubernetes' own: their test is below.
+        if not document["apiVersion"].startswith("monitoring.coreos.com/"):
+            kubernetes_validate.validate(document, version, strict=True)
 
 
 @pytest.mark.parametrize("name", VALUE_SETS)
@@ -531,3 +540,53 @@ def test_behind_a_pooler_the_migrations_and_the_backup_reach_postgresql_itself(h
     assert (env["PGHOST"], env["PGPORT"]) == ("postgres.db", "5432")
     plain = configmap(manifests(helm, tmp_path, {}))
     assert "DB_DIRECT_HOST" not in plain
+
+
+def test_the_prometheus_rule_is_the_compose_stacks_rule_file(helm, tmp_path):
+    (rule,) = by_kind(manifests(helm, tmp_path, VALUE_SETS["monitoring"]), "PrometheusRule").values()
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule["spec"] == yaml.safe_load((REPO_DIR / "deploy" / "monitoring" / "alerts.yml").read_text())
+
+
+def test_the_service_monitor_scrapes_every_web_and_worker_pod_under_the_compose_stacks_job_names(helm, tmp_path):
+    documents = manifests(helm, tmp_path, VALUE_SETS["monitoring"])
+    (monitor,) = by_kind(documents, "ServiceMonitor").values()
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert monitor["spec"]["endpoints"] == [{"port": "metrics", "interval": "30s"}]
+    selected = {
+        name: service
+        for name, service in by_kind(documents, "Service").items()
+        if monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    }
+    jobs = {service["metadata"]["labels"][monitor["spec"]["jobLabel"]]: service for service in selected.values()}
+    assert set(jobs) == {"backend", "worker"}, "the job names deploy/monitoring/alerts.yml reads"
+    specs = pod_specs(documents)
+    for job, component in (("backend", "web"), ("worker", "worker")):
+        service = jobs[job]["spec"]
+        assert service["clusterIP"] == "None" and service["selector"]["app.kubernetes.io/component"] == component
+        assert service["ports"] == [{"name": "metrics", "port": 9100, "targetPort": "metrics"}]
+        (container,) = specs[f"shop-desideliver-{component}"]["containers"]
+        assert {"name": "metrics", "containerPort": 9100} in container["ports"]
+    config = by_kind(documents, "ConfigMap")["shop-desideliver"]["data"]
+    assert config["METRICS_PORT"] == "9100"
+
+
+def test_the_metrics_port_is_open_only_to_the_named_prometheus(helm, tmp_path):
+    default = by_kind(manifests(helm, tmp_path, {}), "NetworkPolicy")["shop-desideliver-ingress"]["spec"]
+    assert [port["port"] for rule in default["ingress"] for port in rule["ports"]] == [8000]
+    policies = by_kind(manifests(helm, tmp_path, VALUE_SETS["monitoring"]), "NetworkPolicy")
+    web, metrics = policies["shop-desideliver-ingress"]["spec"]["ingress"]
+    assert web["ports"] == [{"port": 8000, "protocol": "TCP"}]
+    assert metrics == {
+        "from": VALUE_SETS["monitoring"]["metrics"]["scrapeFrom"],
+        "ports": [{"port": 9100, "protocol": "TCP"}],
+    }
+
+
+def test_a_service_monitor_behind_a_network_policy_needs_to_know_its_prometheus(helm, tmp_path):
+    values = {"metrics": {"serviceMonitor": {"enabled": True}}}
+    refused = render(helm, tmp_path, values, check=False)
+    assert refused.returncode != 0
+    assert (
+        "metrics.scrapeFrom is empty: the NetworkPolicy would keep Prometheus from the metrics port" in refused.stderr
+    )

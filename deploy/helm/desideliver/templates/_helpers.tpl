@@ -65,6 +65,7 @@ GUNICORN_THREADS: {{ .Values.web.gunicorn.threads | toString | quote }}
 GUNICORN_TIMEOUT: {{ .Values.web.gunicorn.timeout | toString | quote }}
 GUNICORN_KEEPALIVE: {{ .Values.web.gunicorn.keepalive | toString | quote }}
 CELERY_CONCURRENCY: {{ .Values.worker.concurrency | toString | quote }}
+METRICS_PORT: {{ .Values.metrics.port | toString | quote }}
 {{- $media := .Values.media }}
 MEDIA_STORAGE: {{ $media.storage | quote }}
 {{- if eq $media.storage "s3" }}
