@@ -97,3 +97,37 @@ class BacklogCollector:
         for queue, length in self.broker_queue_length().items():
             queued.add_metric([queue], length)
         yield queued
+
+
+class BackupCollector:
+    """The last good scheduled backup, read at each scrape from the table the backup
+    script keeps in the database it backs up (deploy/backup/pg-backup.sh, record_success).
+    No table (backups never ran, or are off): no series. Served by the Celery worker."""
+
+    def collect(self):
+        from django.db import connection
+
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass('backup_status') IS NOT NULL")
+                if not cursor.fetchone()[0]:
+                    return
+                cursor.execute("SELECT label, extract(epoch FROM succeeded_at), interval_seconds FROM backup_status")
+                rows = cursor.fetchall()
+        finally:
+            connection.close()  # the HTTP server's thread: its connection goes now
+        succeeded = GaugeMetricFamily(
+            "desideliver_backup_last_success_timestamp_seconds",
+            "When the last checked backup was made, by label.",
+            labels=["label"],
+        )
+        interval = GaugeMetricFamily(
+            "desideliver_backup_interval_seconds",
+            "How often backups are due, by label (0: not said).",
+            labels=["label"],
+        )
+        for label, succeeded_at, interval_seconds in rows:
+            succeeded.add_metric([label], float(succeeded_at))
+            interval.add_metric([label], interval_seconds)
+        yield succeeded
+        yield interval

@@ -16,6 +16,9 @@
 # back before it counts, the same $BACKUP_KEEP kept; scripts/db restore-media takes
 # it). With MEDIA_STORAGE=s3 the images are in the bucket, whose versioning or
 # replication keeps them (docs/DEPLOY.md, "Media"), and no archive is made.
+# Each good run is recorded in the database it backed up (record_success below), for
+# the BackupStale alert; BACKUP_EXPECTED_SECONDS says how often runs are due when
+# BACKUP_INTERVAL does not (a CronJob's schedule).
 set -eu
 umask 0077 # the dumps hold customers' data
 
@@ -23,7 +26,8 @@ dir="${BACKUP_DIR:-/backups}"
 keep="${BACKUP_KEEP:-14}"
 label="${BACKUP_LABEL:-prod}"
 interval="${BACKUP_INTERVAL:-}"
-for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval"; do
+expected="${BACKUP_INTERVAL:-${BACKUP_EXPECTED_SECONDS:-0}}"
+for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval" "BACKUP_EXPECTED_SECONDS=$expected"; do
   case "${setting#*=}" in
     *[!0-9]*) echo "configuration error: ${setting%%=*} must be a whole number of ${setting%%=*}, got '${setting#*=}'" >&2; exit 2 ;;
   esac
@@ -96,6 +100,25 @@ backup_once() {
   fi
   echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${media} in $(($(date +%s) - started)) s; $kept kept"
   touch /tmp/backup.ok # the health check reads its age
+  record_success
+}
+
+# The last good run's time and the interval runs are due at, in a table of its own in
+# the database just backed up: the Celery worker serves them to Prometheus
+# (desideliver_backup_*, desideliver_backend/metrics.py), whose BackupStale alert fires
+# after two intervals without one. Not recording is logged; the backup stands.
+record_success() {
+  if ! psql -XAtq -v ON_ERROR_STOP=1 -v label="$label" -v expected="$expected" >"$errors" 2>&1 <<'SQL'; then
+CREATE TABLE IF NOT EXISTS backup_status (
+  label text PRIMARY KEY,
+  succeeded_at timestamptz NOT NULL,
+  interval_seconds integer NOT NULL
+);
+INSERT INTO backup_status VALUES (:'label', now(), :'expected')
+ON CONFLICT (label) DO UPDATE SET succeeded_at = excluded.succeeded_at, interval_seconds = excluded.interval_seconds;
+SQL
+    echo "backup WARNING: the run is not recorded in PostgreSQL: $(tail -n 1 "$errors")" >&2
+  fi
 }
 
 backup_media() {

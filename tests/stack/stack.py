@@ -273,3 +273,19 @@ def demo_staff_login(stack: Stack) -> str:
     )
     assert response.status == 200, response.body
     return response.json()["access"]
+
+
+def metrics(stack: Stack, service: str = "backend") -> str:
+    """What the service serves Prometheus on its internal port 9100 (desideliver_backend/metrics.py)."""
+    url = "http://127.0.0.1:9100/metrics"
+    code = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+    return stack.exec(service, "python", "-c", code).stdout
+
+
+def sample(text: str, name: str, labels: str = "") -> float | None:
+    """One sample's value; ``labels`` as Prometheus writes them, sorted (``a="1",b="2"``)."""
+    series = f"{name}{{{labels}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return None

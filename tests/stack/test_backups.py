@@ -3,11 +3,12 @@
 import base64
 import os
 import tarfile
+import time
 import uuid
 
 import pytest
 
-from tests.stack.stack import REPO_DIR, database_fingerprint, http, register_and_login, run, wait_for
+from tests.stack.stack import REPO_DIR, database_fingerprint, http, metrics, register_and_login, run, sample, wait_for
 
 
 @pytest.fixture
@@ -190,6 +191,11 @@ def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_re
         # Two runs more: the second surely started after the fingerprint (and three prune).
         runs_before = len(backup_runs(prod_stack))
         wait_for(lambda: len(backup_runs(prod_stack)) >= max(3, runs_before + 2), timeout=90, what="backups")
+        # Each good run is recorded, and the worker serves its time for the BackupStale alert.
+        served = metrics(prod_stack, "worker")
+        newest = sample(served, "desideliver_backup_last_success_timestamp_seconds", 'label="prod"')
+        assert newest is not None and time.time() - 60 < newest <= time.time() + 1, served[-2000:]
+        assert sample(served, "desideliver_backup_interval_seconds", 'label="prod"') == 2
     finally:
         prod_stack.compose("--profile", "backup", "stop", "backup")
     runs = backup_runs(prod_stack)

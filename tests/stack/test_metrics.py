@@ -7,7 +7,7 @@ import os
 import re
 import signal
 
-from tests.stack.stack import http, place_order, wait_for
+from tests.stack.stack import http, metrics, place_order, sample, wait_for
 
 # Requests straight to Gunicorn inside the container, each on a new connection: the
 # kernel spreads them over the workers' sockets (reuse_port).
@@ -19,21 +19,6 @@ for _ in range(int(sys.argv[1])):
     connection.getresponse().read()  # plain HTTP is redirected to HTTPS: answered and counted all the same
     connection.close()
 """
-
-
-def metrics(prod_stack, service: str = "backend") -> str:
-    url = "http://127.0.0.1:9100/metrics"
-    code = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
-    return prod_stack.exec(service, "python", "-c", code).stdout
-
-
-def sample(text: str, name: str, labels: str = "") -> float | None:
-    """One sample's value; ``labels`` as Prometheus writes them, sorted (``a="1",b="2"``)."""
-    series = f"{name}{{{labels}}}" if labels else name
-    for line in text.splitlines():
-        if line.startswith(series + " "):
-            return float(line.split()[-1])
-    return None
 
 
 def requests_to(text: str, view: str) -> float:

@@ -61,7 +61,8 @@ app.steps["worker"].add(WorkerHeartbeat)
 # finish; the worker's main process serves the sums and the backlog on METRICS_PORT.
 @signals.worker_init.connect
 def _serve_metrics(**_):
-    metrics.serve(integer("METRICS_PORT", 9100, minimum=1), metrics.BacklogCollector(broker_queue_length))
+    port = integer("METRICS_PORT", 9100, minimum=1)
+    metrics.serve(port, metrics.BacklogCollector(broker_queue_length), metrics.BackupCollector())
 
 
 def broker_queue_length() -> dict[str, int]:
