@@ -190,7 +190,9 @@ def test_a_stopping_backend_does_not_wait_on_a_silent_connection(prod_stack):
     stopped_after = time.monotonic() - start
     prod_stack.compose("start", "backend")
     prod_stack.up()
-    assert stopped_after < 10, f"stopping took {stopped_after:.1f} s"
+    # Held, the connection would keep the worker for the whole 20 s graceful timeout; idle,
+    # the stop takes about 3 s, and up to 10 with the suite's other stacks on the CPU.
+    assert stopped_after < 15, f"stopping took {stopped_after:.1f} s"
 
 
 def test_the_image_holds_code_and_templates_only(prod_stack):
