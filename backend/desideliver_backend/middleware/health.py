@@ -17,7 +17,7 @@ timeouts do not cover DNS), and the edge's probe gives up after two
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as CheckTimeout
 
 from django.db import connection
@@ -68,14 +68,21 @@ def _run(name: str, check) -> str:
 
 OPTIONAL_WAIT_SECONDS = 1.0
 _pools: dict[int, ThreadPoolExecutor] = {}
+_in_flight: dict[tuple[int, str], Future] = {}
 
 
-def _pool() -> ThreadPoolExecutor:
-    """One small pool per process: Gunicorn forks its workers from the master."""
+def _started(name: str, check) -> Future:
+    """The check running now, or a new one: a check that hangs is waited on by the probes
+    that follow, never queued again behind itself (one pool per process: Gunicorn forks
+    its workers from the master)."""
     pid = os.getpid()
+    running = _in_flight.get((pid, name))
+    if running is not None and not running.done():
+        return running
     if pid not in _pools:
         _pools[pid] = ThreadPoolExecutor(max_workers=len(OPTIONAL), thread_name_prefix="readiness")
-    return _pools[pid]
+    _in_flight[(pid, name)] = future = _pools[pid].submit(_run, name, check)
+    return future
 
 
 def _slow(name: str) -> str:
@@ -85,7 +92,7 @@ def _slow(name: str) -> str:
 
 
 def readiness() -> tuple[int, dict]:
-    pending = {name: _pool().submit(_run, name, check) for name, check in OPTIONAL.items()}
+    pending = {name: _started(name, check) for name, check in OPTIONAL.items()}
     checks = {name: _run(name, check) for name, check in REQUIRED.items()}
     for name, future in pending.items():
         try:

@@ -66,13 +66,16 @@ def test_redis_down_leaves_the_replica_ready_and_reports_it_degraded(client, set
 def test_a_redis_check_that_hangs_answers_degraded_within_the_wait(client, monkeypatch, caplog):
     """A Redis name that takes seconds to resolve must not make the probe slower than the
     edge waits for it (READY_BACKENDS_TIMEOUT, 2 s)."""
-    release = threading.Event()
-    monkeypatch.setitem(health.OPTIONAL, "redis", lambda: release.wait(10))
+    release, calls = threading.Event(), []
+    monkeypatch.setitem(health.OPTIONAL, "redis", lambda: calls.append(1) or release.wait(10))
     try:
         started = time.monotonic()
         with caplog.at_level(logging.ERROR):
             response = client.get("/health/ready/")
         took = time.monotonic() - started
+        # The next probe waits on the same hanging check; it does not queue another.
+        assert client.get("/health/ready/").json()["checks"]["redis"] == "unavailable"
+        assert len(calls) == 1
     finally:
         release.set()
     assert response.status_code == 200
