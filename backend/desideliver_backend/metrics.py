@@ -14,8 +14,10 @@ seven is "other", so a crawler cannot grow the series.
 """
 
 import os
+import time
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
+from django.db.backends.signals import connection_created
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 
 REQUESTS = Counter(
@@ -35,6 +37,21 @@ THROTTLED = Counter(
     ["scope"],
 )
 ORDERS_CREATED = Counter("desideliver_orders_created", "Orders placed (committed).")
+DB_QUERY_SECONDS = Histogram(
+    "desideliver_db_query_duration_seconds",
+    "Time of each SQL statement sent to PostgreSQL (its _count is the number of queries).",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
+CACHE_LOOKUPS = Counter(
+    "desideliver_cache_lookups",
+    "Reads of a cache that answer a request, by cache and result (hit, miss).",
+    ["cache", "result"],
+)
+BUSY_THREADS = Gauge(
+    "desideliver_gunicorn_busy_threads",
+    "Gunicorn threads handling a request now (of desideliver_gunicorn_threads).",
+    multiprocess_mode="livesum",
+)
 TASKS = Counter(
     "desideliver_celery_tasks",
     "Celery tasks finished, by task name and outcome (succeeded, failed, retried).",
@@ -58,10 +75,46 @@ def serve(port: int, *collectors) -> None:
     start_http_server(port, registry=registry)
 
 
+def _timed_query(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        DB_QUERY_SECONDS.observe(time.perf_counter() - started)
+
+
+def _time_queries(sender, connection, **kwargs) -> None:
+    # First in the list: Django's own execute_wrapper() pops the last one when its block
+    # ends, which would be this one had the connection been opened inside that block.
+    if _timed_query not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _timed_query)
+
+
+# Every connection Django opens, in the web workers and the Celery pool alike.
+connection_created.connect(_time_queries, dispatch_uid="desideliver-metrics-queries")
+
+
 def process_exited(pid: int) -> None:
     """A process's live gauges go with it; its counters stay in the sums."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(pid)
+
+
+class GunicornCollector:
+    """The workers Gunicorn's master runs now, and their threads; served by the master
+    beside the workers' busy threads."""
+
+    def __init__(self, arbiter):
+        self.arbiter = arbiter
+
+    def collect(self):
+        workers = len(self.arbiter.WORKERS)
+        yield GaugeMetricFamily("desideliver_gunicorn_workers", "Gunicorn worker processes running.", value=workers)
+        yield GaugeMetricFamily(
+            "desideliver_gunicorn_threads",
+            "Request threads of all Gunicorn workers (workers x GUNICORN_THREADS).",
+            value=workers * self.arbiter.cfg.threads,
+        )
 
 
 class BacklogCollector:

@@ -35,6 +35,8 @@ from django.utils.connection import ConnectionProxy
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
+from desideliver_backend import metrics
+
 VERSION_KEY = "catalogue:version"
 # A Redis instance of its own, with maxmemory and LRU eviction (settings: CACHES).
 django_cache = ConnectionProxy(caches, "catalogue")
@@ -127,6 +129,7 @@ def lookup(key: str) -> tuple[str | None, bytes | None]:
 
 def cached_body(key: str, build) -> bytes:
     cached_version, body = lookup(key)
+    metrics.CACHE_LOOKUPS.labels("catalogue", "miss" if body is None else "hit").inc()
     if body is not None:
         return body
     # Read before building: an entry is never labelled with a version newer than its data.
@@ -235,6 +238,7 @@ class CatalogueCacheMiddleware:
                     request, f"{view_class.cache_kind}-{action}", identifier, view_class.cache_parameters(action)
                 )
                 _, body = lookup(key)
-                if body is not None:
+                if body is not None:  # a miss is counted by the view, which looks again
+                    metrics.CACHE_LOOKUPS.labels("catalogue", "hit").inc()
                     return HttpResponse(body, content_type="application/json")
         return self.get_response(request)

@@ -21,6 +21,33 @@ for _ in range(int(sys.argv[1])):
 """
 
 
+# Two requests whose headers never end hold two Gunicorn threads, as a slow client does;
+# the busy threads are read while they are held and after they are let go.
+HOLD_TWO_THREADS = """
+import re, socket, time, urllib.request
+
+def busy():
+    text = urllib.request.urlopen("http://127.0.0.1:9100/metrics", timeout=5).read().decode()
+    return float(re.search(r"^desideliver_gunicorn_busy_threads (\\S+)$", text, re.M).group(1))
+
+def settle(done):
+    deadline = time.monotonic() + 10
+    while not done(value := busy()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return value
+
+clients = [socket.create_connection(("127.0.0.1", 8000), timeout=10) for _ in range(2)]
+for client in clients:
+    client.sendall(b"GET /health/live/ HTTP/1.1\\r\\nHost: localhost\\r\\n")
+held = settle(lambda value: value >= 2)
+for client in clients:
+    client.sendall(b"Connection: close\\r\\n\\r\\n")
+    client.recv(4096)
+    client.close()
+print(held, settle(lambda value: value == 0))
+"""
+
+
 def requests_to(text: str, view: str) -> float:
     """desideliver_http_requests_total of one view, summed over methods and statuses."""
     pattern = re.compile(rf'^desideliver_http_requests_total\{{[^}}]*view="{re.escape(view)}"[^}}]*\}} (\S+)$', re.M)
@@ -41,6 +68,17 @@ def test_the_master_serves_the_sum_over_every_worker(prod_stack):
     prod_stack.exec("backend", "python", "-c", STRAIGHT_TO_GUNICORN, "40")
     assert requests_to(metrics(prod_stack), "category-list") == before + 40
     assert len(workers_counting(prod_stack)) >= 2, "the requests were answered by more than one worker"
+
+
+def test_the_master_serves_its_workers_threads_and_the_busy_ones(prod_stack):
+    workers = len(prod_stack.gunicorn_workers())
+    threads = int(prod_stack.exec("backend", "sh", "-c", 'echo "${GUNICORN_THREADS:-4}"').stdout)
+    text = metrics(prod_stack)
+    assert sample(text, "desideliver_gunicorn_workers") == workers
+    assert sample(text, "desideliver_gunicorn_threads") == workers * threads
+    held, after = prod_stack.exec("backend", "python", "-c", HOLD_TWO_THREADS).stdout.split()
+    assert (float(held), float(after)) == (2, 0)
+    assert sample(text, "desideliver_db_query_duration_seconds_count") > 0
 
 
 def test_a_dead_workers_counts_stay_in_the_sum(prod_stack):

@@ -98,7 +98,7 @@ control_socket_disable = True
 def when_ready(server):
     from desideliver_backend import metrics
 
-    metrics.serve(METRICS_PORT)
+    metrics.serve(METRICS_PORT, metrics.GunicornCollector(server))
 
 
 def child_exit(server, worker):

@@ -22,6 +22,8 @@ from functools import partial
 import gunicorn
 from gunicorn.workers import gthread
 
+from desideliver_backend import metrics
+
 
 class ThreadWorker(gthread.ThreadWorker):
     def accept(self, listener):
@@ -42,6 +44,14 @@ class ThreadWorker(gthread.ThreadWorker):
         conn.timeout = time.monotonic() + self.cfg.keepalive
         self.pending_conns.append(conn)
         self.poller.register(client_sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
+
+    def handle(self, conn):
+        # A pool thread runs this for one request, from its first bytes to its response.
+        metrics.BUSY_THREADS.inc()
+        try:
+            return super().handle(conn)
+        finally:
+            metrics.BUSY_THREADS.dec()
 
     def _cap_keepalive(self, deadline):
         # A stopping worker closes its idle kept-alive connections within a short linger;
@@ -69,6 +79,7 @@ def _has_bytes(sock: socket.socket) -> bool:
 GTHREAD_SHAPE = {
     "TConn.__init__": ["self", "cfg", "sock", "client", "server"],
     "ThreadWorker.enqueue_req": ["self", "conn"],
+    "ThreadWorker.handle": ["self", "conn"],
     "ThreadWorker.accept": ["self", "listener"],
     "ThreadWorker.on_pending_socket_readable": ["self", "conn", "client"],
     "ThreadWorker.murder_pending": ["self"],

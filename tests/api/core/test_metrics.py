@@ -152,3 +152,42 @@ def test_the_broker_queue_length_counts_every_priority():
         assert broker_queue_length() == {"celery": 2}
     finally:
         app.control.purge()
+
+
+def test_every_sql_statement_is_counted_and_timed(customer_api, onion):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> float:
+        return REGISTRY.get_sample_value("desideliver_db_query_duration_seconds_count") or 0.0
+
+    before = queries()
+    with CaptureQueriesContext(connection) as captured:
+        assert customer_api.post("/api/cart/add/", {"product": onion.pk, "quantity": 1}, format="json").status_code < 300
+    assert len(captured) > 0
+    assert queries() == before + len(captured)
+
+
+def test_a_statement_that_fails_is_counted_too(db):
+    from django.db import DatabaseError, connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    before = REGISTRY.get_sample_value("desideliver_db_query_duration_seconds_count") or 0.0
+    with CaptureQueriesContext(connection) as captured:
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+    assert any("no_such_table" in query["sql"] for query in captured)  # beside the savepoint statements
+    assert REGISTRY.get_sample_value("desideliver_db_query_duration_seconds_count") == before + len(captured)
+
+
+def test_catalogue_cache_hits_and_misses_are_counted_once_per_request(api, customer_api, onion):
+    def lookups(result: str) -> float:
+        labels = {"cache": "catalogue", "result": result}
+        return REGISTRY.get_sample_value("desideliver_cache_lookups_total", labels) or 0.0
+
+    hits, misses = lookups("hit"), lookups("miss")
+    assert api.get(f"/api/products/{onion.pk}/").status_code == 200  # built, then stored
+    assert (lookups("hit"), lookups("miss")) == (hits, misses + 1)
+    assert api.get(f"/api/products/{onion.pk}/").status_code == 200  # answered by the middleware
+    assert customer_api.get(f"/api/products/{onion.pk}/").status_code == 200  # by the view
+    assert (lookups("hit"), lookups("miss")) == (hits + 2, misses + 1)
