@@ -12,8 +12,8 @@ import pytest
 from tests.stack.smtp_sink import SmtpServer, gateway_of
 from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
 
-MONITORING = ["prometheus", "alertmanager", "postgres-exporter"]
-JOBS = {"backend", "worker", "edge", "postgres", "alertmanager", "prometheus"}
+MONITORING = ["prometheus", "alertmanager", "postgres-exporter", "redis-exporter"]
+JOBS = {"backend", "worker", "edge", "postgres", "redis", "alertmanager", "prometheus"}
 OPERATOR = "ops@example.test"
 
 
@@ -59,12 +59,18 @@ def alert_states(prometheus: str) -> dict[str, str]:
 
 
 def test_every_target_is_scraped(prometheus):
-    def targets() -> dict[str, str]:
-        active = api(prometheus, "targets")["activeTargets"]
-        return {target["labels"]["job"]: target["health"] for target in active}
+    def targets() -> dict[str, set[str]]:
+        health: dict[str, set[str]] = {}
+        for target in api(prometheus, "targets")["activeTargets"]:
+            health.setdefault(target["labels"]["job"], set()).add(target["health"])
+        return health
 
-    wait_for(lambda: targets() == dict.fromkeys(JOBS, "up"), timeout=120, what=f"every target up: {JOBS}")
+    wait_for(lambda: targets() == {job: {"up"} for job in JOBS}, timeout=120, what=f"every target up: {JOBS}")
     assert value(prometheus, "pg_up") == 1
+    # Both Redis instances, each with the password and the maxmemory the stack gave it.
+    assert value(prometheus, 'redis_up{instance="redis"}') == value(prometheus, 'redis_up{instance="cache"}') == 1
+    assert value(prometheus, 'redis_memory_max_bytes{instance="redis"}') == 200 * 1024 * 1024
+    assert value(prometheus, 'redis_memory_max_bytes{instance="cache"}') == 192 * 1024 * 1024
     assert value(prometheus, "sum(caddy_http_requests_total)") is not None, "the edge's own metrics"
 
 

@@ -53,6 +53,20 @@ def test_the_stack_runs_on_secret_files_alone(stack_with_secret_files):
     )
 
 
+def test_the_redis_exporter_reads_the_password_file(stack_with_secret_files):
+    """The monitoring profile's exporter takes the secret file the Redis services read
+    (docker-compose.prod.yml, redis-exporter), not its own JSON form of it."""
+    stack, _ = stack_with_secret_files
+    stack.compose("--profile", "monitoring", "up", "--detach", "--wait", "--no-deps", "redis-exporter")
+    try:
+        scraped = stack.exec(
+            "redis-exporter", "wget", "-q", "-O", "-", "http://127.0.0.1:9121/scrape?target=redis://redis:6379"
+        )
+        assert "\nredis_up 1\n" in scraped.stdout
+    finally:
+        stack.compose("--profile", "monitoring", "rm", "--stop", "--force", "redis-exporter")
+
+
 def test_rotating_the_database_and_redis_passwords(prod_stack):
     new_db, new_redis = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
     old_env = dict(prod_stack.extra_env)

@@ -163,7 +163,9 @@ def test_every_sql_statement_is_counted_and_timed(customer_api, onion):
 
     before = queries()
     with CaptureQueriesContext(connection) as captured:
-        assert customer_api.post("/api/cart/add/", {"product": onion.pk, "quantity": 1}, format="json").status_code < 300
+        assert (
+            customer_api.post("/api/cart/add/", {"product": onion.pk, "quantity": 1}, format="json").status_code < 300
+        )
     assert len(captured) > 0
     assert queries() == before + len(captured)
 
@@ -173,9 +175,13 @@ def test_a_statement_that_fails_is_counted_too(db):
     from django.test.utils import CaptureQueriesContext
 
     before = REGISTRY.get_sample_value("desideliver_db_query_duration_seconds_count") or 0.0
-    with CaptureQueriesContext(connection) as captured:
-        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT * FROM no_such_table")
+    with (
+        CaptureQueriesContext(connection) as captured,
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT * FROM no_such_table")
     assert any("no_such_table" in query["sql"] for query in captured)  # beside the savepoint statements
     assert REGISTRY.get_sample_value("desideliver_db_query_duration_seconds_count") == before + len(captured)
 

@@ -82,7 +82,7 @@ def test_a_chart_is_published_only_for_a_release_tag_and_at_its_version():
 
 
 PINNED = r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}"
-MONITORING_IMAGES = {"PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE", "POSTGRES_EXPORTER_IMAGE"}
+MONITORING_IMAGES = {"PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE", "POSTGRES_EXPORTER_IMAGE", "REDIS_EXPORTER_IMAGE"}
 
 
 def compose_pins() -> dict[str, str]:
