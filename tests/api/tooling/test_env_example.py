@@ -22,7 +22,8 @@ COMPOSE_FILES = {
 def test_every_compose_variable_is_in_the_env_example(compose_file):
     documented = "".join((ROOT / name).read_text() for name in COMPOSE_FILES[compose_file])
     text = (ROOT / compose_file).read_text()
-    # ${NAME...} interpolations (not $${NAME}, which the container's shell reads), and the names passed on as they are (`<<: {NAME, ...}`).
+    # ${NAME...} interpolations (not $${NAME}, which the container's shell reads), and the
+    # names passed on as they are (`<<: {NAME, ...}`).
     passed_on = [name.strip() for names in re.findall(r"<<: \{([\w,\s]+)\}", text) for name in names.split(",")]
     variables = set(re.findall(r"(?<!\$)\$\{(\w+)", text)) | set(passed_on)
     missing = sorted(name for name in variables if not re.search(rf"\b{name}\b", documented))
