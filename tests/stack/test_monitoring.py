@@ -1,7 +1,8 @@
 """The production stack's `monitoring` profile (deploy/monitoring/): Prometheus scrapes
 every target, sees an order and its email move the counters, and evaluates the alert
-rules on real series; Alertmanager emails an alert to the operator through a real SMTP
-server; promtool accepts the configuration and the rules' unit tests pass."""
+rules on real series; every Grafana panel's query returns series from it; Alertmanager
+emails an alert to the operator through a real SMTP server; promtool accepts the
+configuration and the rules' unit tests pass."""
 
 import json
 import urllib.parse
@@ -15,6 +16,9 @@ from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
 MONITORING = ["prometheus", "alertmanager", "postgres-exporter", "redis-exporter"]
 JOBS = {"backend", "worker", "edge", "postgres", "redis", "alertmanager", "prometheus"}
 OPERATOR = "ops@example.test"
+DASHBOARDS = sorted((REPO_DIR / "deploy" / "monitoring" / "grafana" / "dashboards").glob("*.json"))
+# Grafana's own variables, as it fills them for this Prometheus's 15 s scrape interval.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h"}
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +87,45 @@ def test_an_order_and_its_email_move_the_counters(prometheus, prod_stack, shoppe
     assert status == 201
     wait_for(lambda: value(prometheus, orders) == before_orders + 1, timeout=60, what="the order counted")
     wait_for(lambda: (value(prometheus, emails) or 0.0) >= before_emails + 1, timeout=60, what="its email counted")
+
+
+def panel_queries() -> list[tuple[str, str]]:
+    queries = []
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel["targets"]:
+                expr = target["expr"]
+                for variable, replacement in GRAFANA_VARIABLES.items():
+                    expr = expr.replace(variable, replacement)
+                queries.append((f"{path.stem}: {panel['title']} ({target['refId']})", expr))
+    return queries
+
+
+def test_every_dashboard_panel_query_returns_series(prometheus, prod_stack, shopper):
+    """What Grafana would draw, asked of the stack's Prometheus: a query Prometheus refuses
+    fails in api(), a metric renamed or never scraped leaves its panel empty."""
+    for _ in range(2):  # the catalogue cache: a miss, then a hit
+        assert http("GET", prod_stack.url("/api/products/")).status == 200
+    # A scheduled backup, as production takes them (its first run is at start).
+    prod_stack.compose(
+        "--profile", "backup", "up", "--detach", "backup", env={**prod_stack.env, "BACKUP_INTERVAL": "3600"}
+    )
+    try:
+        wait_for(lambda: value(prometheus, "max(desideliver_backup_last_success_timestamp_seconds)") is not None,
+                 timeout=120, what="the backup's time scraped")  # fmt: skip
+    finally:
+        prod_stack.compose("--profile", "backup", "rm", "--stop", "--force", "backup")
+    queries, empty = panel_queries(), []
+
+    def every_panel_has_series() -> bool:
+        empty[:] = [title for title, expr in queries if not api(prometheus, "query", query=expr)["result"]]
+        return not empty
+
+    assert len(queries) >= 30
+    try:
+        wait_for(every_panel_has_series, timeout=60, what="every panel's series")
+    except AssertionError:
+        raise AssertionError(f"panels with no series: {empty}") from None
 
 
 def test_the_rules_are_evaluated_on_the_stacks_series(prometheus, prod_stack):
