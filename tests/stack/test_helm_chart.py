@@ -65,6 +65,7 @@ VALUE_SETS = {
             "scrapeFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
             "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
             "prometheusRule": {"enabled": True},
+            "grafanaDashboards": {"enabled": True},
         }
     },
     "existing-secret": {
@@ -546,6 +547,23 @@ def test_the_prometheus_rule_is_the_compose_stacks_rule_file(helm, tmp_path):
     (rule,) = by_kind(manifests(helm, tmp_path, VALUE_SETS["monitoring"]), "PrometheusRule").values()
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert rule["spec"] == yaml.safe_load((REPO_DIR / "deploy" / "monitoring" / "alerts.yml").read_text())
+
+
+def test_the_dashboards_are_the_compose_stacks_dashboards_for_grafanas_sidecar(helm, tmp_path):
+    folder = REPO_DIR / "deploy" / "monitoring" / "grafana" / "dashboards"
+    maps = {
+        name: config
+        for name, config in by_kind(manifests(helm, tmp_path, VALUE_SETS["monitoring"]), "ConfigMap").items()
+        if name.startswith("shop-desideliver-dashboard-")
+    }
+    assert sorted(maps) == sorted(f"shop-desideliver-dashboard-{path.stem}" for path in folder.glob("*.json"))
+    for config in maps.values():
+        assert config["metadata"]["labels"]["grafana_dashboard"] == "1"
+        ((name, text),) = config["data"].items()
+        assert json.loads(text) == json.loads((folder / name).read_text())
+    assert not any(
+        name.startswith("shop-desideliver-dashboard-") for name in by_kind(manifests(helm, tmp_path, {}), "ConfigMap")
+    )
 
 
 def test_the_service_monitor_scrapes_every_web_and_worker_pod_under_the_compose_stacks_job_names(helm, tmp_path):
