@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: docker-entrypoint.sh gunicorn|dev-server|celery-worker|celery-beat [ARGS...]
+# usage: docker-entrypoint.sh gunicorn|dev-server|celery-worker|celery-beat|celery-flower [ARGS...]
 #        docker-entrypoint.sh COMMAND [ARGS...]
 #
 # Before a server starts: waits for PostgreSQL (DB_WAIT_SECONDS, default 60),
@@ -55,7 +55,7 @@ if [[ "$1" == gunicorn && -n "${WEB_CONCURRENCY:-}" && ! "$WEB_CONCURRENCY" =~ ^
 fi
 
 case "$1" in
-  gunicorn | dev-server | celery-worker | celery-beat)
+  gunicorn | dev-server | celery-worker | celery-beat | celery-flower)
     if [[ ! -f manage.py ]]; then
       echo "error: no manage.py in $PWD: the development image runs the checkout mounted at /workspace" \
         "(docker compose up, or docker run -v \"\$PWD\":/workspace ...)" >&2
@@ -109,6 +109,25 @@ case "$1" in
     shift
     # No pidfile: a stale one left by a killed container can never stop the next start.
     exec celery -A desideliver_backend.runtime.celery beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
+    ;;
+  celery-flower)
+    shift
+    # Flower shows every task and can restart or stop workers: never without a login,
+    # unless FLOWER_UNAUTHENTICATED=true says only this machine reaches it (the
+    # development stack publishes it on 127.0.0.1). Flower reads FLOWER_BASIC_AUTH itself.
+    if [[ -n "${FLOWER_BASIC_AUTH_FILE:-}" ]]; then
+      FLOWER_BASIC_AUTH="$(<"$FLOWER_BASIC_AUTH_FILE")"
+      export FLOWER_BASIC_AUTH
+    fi
+    if [[ -z "${FLOWER_BASIC_AUTH:-}" && "${FLOWER_UNAUTHENTICATED:-false}" != true ]]; then
+      echo "configuration error: FLOWER_BASIC_AUTH is not set: Flower needs a login, user:password (or FLOWER_BASIC_AUTH_FILE; see deploy/production.env.example)" >&2
+      exit 1
+    fi
+    if [[ -n "${FLOWER_BASIC_AUTH:-}" && ! "$FLOWER_BASIC_AUTH" =~ ^[^:,]+:[^,]{12,}(,[^:,]+:[^,]{12,})*$ ]]; then
+      echo "configuration error: FLOWER_BASIC_AUTH must be user:password (comma-separated for several), each password 12 characters or more" >&2
+      exit 1
+    fi
+    exec celery -A desideliver_backend.runtime.celery flower --address=0.0.0.0 --port=5555 "$@"
     ;;
   *)
     exec "$@"

@@ -20,19 +20,20 @@ EDGE_ROOT_CA = "/data/caddy/pki/authorities/local/root.crt"
 def edge_env(https_port: int) -> dict[str, str]:
     """Where a production stack's edge listens in the suite: loopback, HTTPS on ``https_port``
     and plain HTTP (which redirects) on the port after it; the monitoring profile's
-    Prometheus on the next."""
+    Prometheus on the next, and the flower profile's Flower after it."""
     return {
         "EDGE_BIND": "127.0.0.1",
         "EDGE_HTTPS_PORT": str(https_port),
         "EDGE_HTTP_PORT": str(https_port + 1),
         "PROMETHEUS_PORT": str(https_port + 2),
+        "FLOWER_WEB_PORT": str(https_port + 3),
     }
 
 
 def dev_ports(first: int) -> dict[str, str]:
-    """A development stack's published ports, four in a row from ``first``: the API,
-    PostgreSQL, Redis and the mail catcher's web UI."""
-    names = ("BACKEND_PORT", "DB_PORT_HOST", "REDIS_PORT_HOST", "MAIL_WEB_PORT")
+    """A development stack's published ports, five in a row from ``first``: the API,
+    PostgreSQL, Redis, the mail catcher's web UI and Flower."""
+    names = ("BACKEND_PORT", "DB_PORT_HOST", "REDIS_PORT_HOST", "MAIL_WEB_PORT", "FLOWER_WEB_PORT")
     return {name: str(first + offset) for offset, name in enumerate(names)}
 
 
