@@ -20,14 +20,20 @@ def runtime_pins() -> dict[str, str]:
     project = packages["desideliver-backend"]
     wanted = list(project.get("dependencies", []))
     pins: dict[str, str] = {}
+    extras_taken: set[tuple[str, str]] = set()
     while wanted:
         dependency = wanted.pop()
         name = canonical(dependency["name"])
-        if name in pins or _NOT_HERE.search(dependency.get("marker", "")):
+        if _NOT_HERE.search(dependency.get("marker", "")):
             continue
         package = packages[name]
-        pins[name] = package["version"]
-        wanted += package.get("dependencies", [])
+        if name not in pins:
+            pins[name] = package["version"]
+            wanted += package.get("dependencies", [])
+        # A package met first without an extra (celery, for flower) may be asked for with
+        # one later (celery[redis]): the extra's dependencies count all the same.
         for extra in dependency.get("extra", []):
-            wanted += package.get("optional-dependencies", {}).get(extra, [])
+            if (name, extra) not in extras_taken:
+                extras_taken.add((name, extra))
+                wanted += package.get("optional-dependencies", {}).get(extra, [])
     return pins
