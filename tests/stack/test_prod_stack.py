@@ -127,6 +127,7 @@ def test_containers_are_hardened(prod_stack):
         assert host["CapDrop"] == ["ALL"], service
         assert host["Memory"] > 0 and host["NanoCpus"] > 0, service
         assert host["RestartPolicy"]["Name"] == "unless-stopped", service
+        assert host["LogConfig"] == {"Type": "json-file", "Config": {"max-file": "5", "max-size": "10m"}}, service
     backend = prod_stack.inspect("backend")
     assert backend["Config"]["User"] == "1000:1000"
     assert prod_stack.exec("backend", "id", "-u").stdout.strip() == "1000"
