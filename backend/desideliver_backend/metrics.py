@@ -84,6 +84,10 @@ def _timed_query(execute, sql, params, many, context):
 
 
 def _time_queries(sender, connection, **kwargs) -> None:
+    from django.conf import settings
+
+    if not settings.METRICS_ENABLED:
+        return
     # First in the list: Django's own execute_wrapper() pops the last one when its block
     # ends, which would be this one had the connection been opened inside that block.
     if _timed_query not in connection.execute_wrappers:

@@ -15,6 +15,7 @@ SECTIONS = {
     "build": images.section_build,
     "dev": dev.section_dev,
     "gunicorn": production.section_gunicorn,
+    "metrics": production.section_metrics,
     "edge": production.section_edge,
     "edge-knobs": production.section_edge_knobs,
     "email": production.section_email,

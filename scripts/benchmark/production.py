@@ -158,6 +158,29 @@ def section_gunicorn(args) -> None:
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
 
 
+def section_metrics(args) -> None:
+    """What the Prometheus metrics cost on the hottest path: the cached product list
+    straight to Gunicorn with METRICS_ENABLED on and off, alternated so that drift in the
+    machine's speed falls on both alike."""
+    prod_stack_up(direct=True)
+    base, seconds = f"http://127.0.0.1:{GUNICORN_PORT}", 5 if args.quick else 15
+    runs: dict[str, list[float]] = {"true": [], "false": []}
+    for enabled in ("true", "false") * (1 if args.quick else 2):
+        prod_compose("up", "-d", "--wait", "--no-deps", "backend", env={"METRICS_ENABLED": enabled}, direct=True)
+        get(f"{base}/api/products/", HTTPS)  # cached before it is measured
+        runs[enabled].append(wrk(f"{base}/api/products/", seconds)["rps"])
+    on, off = sum(runs["true"]) / len(runs["true"]), sum(runs["false"]) / len(runs["false"])
+    report(
+        "GET /api/products/ from Redis, metrics on",
+        f"{on:.0f} req/s ({', '.join(f'{rps:.0f}' for rps in runs['true'])})",
+        f"{off:.0f} req/s with METRICS_ENABLED=false; {on / off:.3f}x",
+        ">= 0.95x",
+        f"wrk -t2 -c100 -d{seconds}s straight to Gunicorn, on and off alternated, mean of each",
+        met=on >= 0.95 * off,
+    )
+    prod_compose("up", "-d", "--wait", "--no-deps", "backend", direct=True)
+
+
 def section_edge(args) -> None:
     """What the edge costs, in terms that hold on any machine: CPU per request in the
     edge's cgroup against the backend's over the same run, and latency added at a rate

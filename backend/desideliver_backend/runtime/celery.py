@@ -17,7 +17,6 @@ from celery.beat import PersistentScheduler
 from celery.utils.log import get_logger
 
 from desideliver_backend import metrics
-from desideliver_backend.env import integer
 from desideliver_backend.middleware import request_id  # noqa: F401 (its signals carry the request's ID into tasks)
 
 logger = get_logger(__name__)
@@ -61,8 +60,11 @@ app.steps["worker"].add(WorkerHeartbeat)
 # finish; the worker's main process serves the sums and the backlog on METRICS_PORT.
 @signals.worker_init.connect
 def _serve_metrics(**_):
-    port = integer("METRICS_PORT", 9100, minimum=1)
-    metrics.serve(port, metrics.BacklogCollector(broker_queue_length), metrics.BackupCollector())
+    from django.conf import settings
+
+    if settings.METRICS_ENABLED:
+        collectors = metrics.BacklogCollector(broker_queue_length), metrics.BackupCollector()
+        metrics.serve(settings.METRICS_PORT, *collectors)
 
 
 def broker_queue_length() -> dict[str, int]:

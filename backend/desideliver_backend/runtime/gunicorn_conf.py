@@ -36,8 +36,6 @@ def _cpu_limit() -> int:
 
 
 bind = f"0.0.0.0:{integer('PORT', 8000, minimum=1)}"
-# The master serves the Prometheus metrics of every worker here (desideliver_backend/metrics.py).
-METRICS_PORT = integer("METRICS_PORT", 9100, minimum=1)
 # WEB_CONCURRENCY=0 (or unset) means: one worker per usable CPU.
 workers = integer("WEB_CONCURRENCY", 0) or _cpu_limit()
 # Threads let one worker overlap database and Redis waits and keep client connections alive.
@@ -96,9 +94,13 @@ control_socket_disable = True
 
 
 def when_ready(server):
+    # The master serves the Prometheus metrics of every worker (desideliver_backend/metrics.py).
+    from django.conf import settings
+
     from desideliver_backend import metrics
 
-    metrics.serve(METRICS_PORT, metrics.GunicornCollector(server))
+    if settings.METRICS_ENABLED:
+        metrics.serve(settings.METRICS_PORT, metrics.GunicornCollector(server))
 
 
 def child_exit(server, worker):

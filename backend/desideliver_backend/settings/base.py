@@ -20,6 +20,7 @@ from .email_sending import *  # noqa: F403
 from .logging import *  # noqa: F403
 from .storage import *  # noqa: F403
 from .error_tracking import *  # noqa: F403
+from .metrics import *  # noqa: F403
 
 # isort: on
 
@@ -77,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+if not METRICS_ENABLED:  # noqa: F405 (settings/metrics.py)
+    MIDDLEWARE.remove("desideliver_backend.middleware.metrics.MetricsMiddleware")
 
 ROOT_URLCONF = "desideliver_backend.urls"
 WSGI_APPLICATION = "desideliver_backend.wsgi.application"

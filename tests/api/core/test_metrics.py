@@ -197,3 +197,29 @@ def test_catalogue_cache_hits_and_misses_are_counted_once_per_request(api, custo
     assert api.get(f"/api/products/{onion.pk}/").status_code == 200  # answered by the middleware
     assert customer_api.get(f"/api/products/{onion.pk}/").status_code == 200  # by the view
     assert (lookups("hit"), lookups("miss")) == (hits + 2, misses + 1)
+
+
+def test_metrics_can_be_turned_off():
+    """METRICS_ENABLED=false: no request timing in the middleware chain, no SQL timing
+    (the metrics port is left unserved: runtime/gunicorn_conf.py, runtime/celery.py)."""
+    from tests.api.core.test_settings import run_django, settings_value
+
+    middleware = "'desideliver_backend.middleware.metrics.MetricsMiddleware' in settings.MIDDLEWARE"
+    assert run_django({}, *settings_value(middleware)).stdout.strip() == "True"
+    off = run_django({"METRICS_ENABLED": "false"}, *settings_value(f"{middleware}, settings.METRICS_ENABLED"))
+    assert off.stdout.strip() == "False False", off.stderr
+    typo = run_django({"METRICS_ENABLED": "nope"}, "check")
+    assert typo.returncode != 0 and "METRICS_ENABLED" in typo.stderr.strip().splitlines()[-1]
+
+
+def test_a_new_connection_is_timed_only_when_metrics_are_on(settings):
+    import types
+
+    from django.db.backends.signals import connection_created
+
+    for enabled, wrappers in ((False, 0), (True, 1)):
+        settings.METRICS_ENABLED = enabled
+        connection = types.SimpleNamespace(execute_wrappers=[])
+        connection_created.send(sender=type(connection), connection=connection)
+        connection_created.send(sender=type(connection), connection=connection)  # a reconnect
+        assert len(connection.execute_wrappers) == wrappers
