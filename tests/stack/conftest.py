@@ -29,7 +29,7 @@ PROD_STACKS = {
     "prod-stack": ("desideliver-stacktest-prod", 18100),
     "prod-stack-b": ("desideliver-stacktest-prod-b", 18500),
 }
-SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_pooler", "test_replicas", "test_media_s3", "test_monitoring"}
+SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_replicas", "test_media_s3", "test_monitoring"}
 
 PROD_SECRETS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
