@@ -48,5 +48,11 @@ rm -rf "$site/django/contrib/gis"
 # keeps one decoder fewer exposed to uploads. Pillow reports AVIF as unsupported.
 rm -f "$site"/PIL/_avif.*.so "$site"/pillow.libs/libavif-*
 
-# Test suites shipped inside packages are never imported by them.
+# Test suites shipped inside packages are never imported by them (Tornado, Flower's web
+# server, names its own tornado/test).
 find "$site" -mindepth 2 -maxdepth 2 -type d -name tests -exec rm -rf {} +
+rm -rf "$site/tornado/test"
+
+# Flower formats durations with humanize in English, which is built in; it never
+# switches humanize's language, so the translations go.
+rm -rf "$site/humanize/locale"

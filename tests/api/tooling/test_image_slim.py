@@ -66,3 +66,21 @@ def test_the_build_collects_every_static_file_the_project_serves():
     for label in settings.LOCAL_APPS:
         config = next(c for c in apps.get_app_configs() if c.name == label)
         assert not (Path(config.path) / "static").exists(), f"{label} has static files the image would not collect"
+
+
+def test_flower_still_builds_its_web_app_and_words_its_durations():
+    import asyncio
+
+    import humanize
+    from celery import Celery
+    from flower.app import Flower
+    from tornado.platform.asyncio import AsyncIOLoop
+
+    loop = asyncio.new_event_loop()
+    try:
+        app = Flower(capp=Celery(), io_loop=AsyncIOLoop(asyncio_loop=loop))  # built, never started
+        assert len(app.wildcard_router.rules) > 10  # Tornado's web app and its routes
+    finally:
+        loop.close()
+    assert humanize.naturaldelta(60) == "a minute"
+    assert not (SITE / "tornado" / "test").exists() and not (SITE / "humanize" / "locale").exists()
