@@ -13,8 +13,8 @@ import pytest
 from tests.stack.smtp_sink import SmtpServer, gateway_of
 from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
 
-MONITORING = ["prometheus", "alertmanager", "postgres-exporter", "redis-exporter"]
-JOBS = {"backend", "worker", "edge", "postgres", "redis", "alertmanager", "prometheus"}
+MONITORING = ["prometheus", "alertmanager", "postgres-exporter", "redis-exporter", "blackbox-exporter", "node-exporter"]
+JOBS = {"backend", "worker", "edge", "postgres", "redis", "certificate", "node", "alertmanager", "prometheus"}
 OPERATOR = "ops@example.test"
 DASHBOARDS = sorted((REPO_DIR / "deploy" / "monitoring" / "grafana" / "dashboards").glob("*.json"))
 # Grafana's own variables, as it fills them for this Prometheus's 15 s scrape interval.
@@ -75,6 +75,13 @@ def test_every_target_is_scraped(prometheus):
     assert value(prometheus, 'redis_up{instance="redis"}') == value(prometheus, 'redis_up{instance="cache"}') == 1
     assert value(prometheus, 'redis_memory_max_bytes{instance="redis"}') == 200 * 1024 * 1024
     assert value(prometheus, 'redis_memory_max_bytes{instance="cache"}') == 192 * 1024 * 1024
+    # The certificate the edge serves under the stack's name (Caddy's own CA here), and the
+    # server's root filesystem.
+    assert value(prometheus, 'probe_success{job="certificate"}') == 1
+    expires_in = value(prometheus, 'probe_ssl_earliest_cert_expiry{job="certificate"} - time()')
+    assert 0 < expires_in < 14 * 86400, "hours, from Caddy's own CA: the case CertificateExpiresSoon leaves out"
+    assert value(prometheus, 'count(probe_ssl_last_chain_info{issuer=~".*Caddy Local Authority.*"})') == 1
+    assert value(prometheus, 'node_filesystem_avail_bytes{mountpoint="/"}') > 0
     assert value(prometheus, "sum(caddy_http_requests_total)") is not None, "the edge's own metrics"
 
 
@@ -182,4 +189,18 @@ def test_alertmanager_refuses_a_setting_that_would_break_its_configuration():
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         'configuration error: ALERT_EMAIL_TO must not contain " or \\ (see deploy/production.env.example)'
+    )
+
+
+def test_the_certificate_probe_refuses_a_domain_that_is_not_one_host_name():
+    image = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
+    image = image["services"]["blackbox-exporter"]["image"]
+    script = REPO_DIR / "deploy" / "monitoring" / "blackbox.sh"
+    refused = run(["docker", "run", "--rm", "-e", "CERT_PROBE_NAME=api.example.com, www.example.com", "-v",
+                   f"{script}:/etc/blackbox_exporter/start.sh:ro", "--entrypoint", "sh", image,
+                   "/etc/blackbox_exporter/start.sh"], check=False)  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "configuration error: CERT_PROBE_NAME (DOMAIN) must be one host name, got 'api.example.com, www.example.com' "
+        "(see deploy/production.env.example)"
     )

@@ -87,6 +87,8 @@ MONITORING_IMAGES = {
     "ALERTMANAGER_IMAGE",
     "POSTGRES_EXPORTER_IMAGE",
     "REDIS_EXPORTER_IMAGE",
+    "BLACKBOX_EXPORTER_IMAGE",
+    "NODE_EXPORTER_IMAGE",
     "GRAFANA_IMAGE",
 }
 # No registry or package reachable here ships Grafana: its dashboards are checked against
