@@ -1,7 +1,13 @@
 import os
 
+import django
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desideliver_backend.settings.production")
 
+django.setup(set_prefix=False)
+# Before the middleware chain is built (desideliver_backend/tracing.py).
+from desideliver_backend import tracing  # noqa: E402
+
+tracing.instrument_django()
 application = get_wsgi_application()

@@ -16,6 +16,7 @@ SECTIONS = {
     "dev": dev.section_dev,
     "gunicorn": production.section_gunicorn,
     "metrics": production.section_metrics,
+    "tracing": production.section_tracing,
     "edge": production.section_edge,
     "edge-knobs": production.section_edge_knobs,
     "email": production.section_email,

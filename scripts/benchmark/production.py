@@ -10,9 +10,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.stack.slow_smtp import SlowSmtp
+from tests.stack.stack import gateway_of
 
 from .common import HTTPS, PROD_ENV, REPO, compose, content_encoding, get, post, report, sh, wait_until
 from .haproxy import PORT as HAPROXY_PORT
@@ -21,6 +23,7 @@ from .measure import cpu_per_request, fmt_wrk, wrk
 from .openloop import constant_rate, fmt_open_loop
 
 PROD_PROJECT, GUNICORN_PORT, EDGE_PORT = "desideliver-bench-prod", 19100, 19101
+TRACE_SINK_PORT = 19190
 
 
 def prod_compose(*args: str, env: dict | None = None, check: bool = True, direct: bool = False):
@@ -156,6 +159,63 @@ def section_gunicorn(args) -> None:
 
 # What a browser sends: the edge compresses for it, Gunicorn straight does not.
 BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+
+
+class _OtlpSink(ThreadingHTTPServer):
+    """An OTLP/HTTP endpoint that takes every export and answers 200, counting spans' bytes."""
+
+    def __init__(self, port: int):
+        sink = self
+        self.exports, self.bytes = 0, 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                sink.exports, sink.bytes = sink.exports + 1, sink.bytes + len(body)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("0.0.0.0", port), Handler)  # noqa: S104 (the stack's containers reach it)
+
+
+def section_tracing(args) -> None:
+    """What OpenTelemetry tracing costs: the cached product list and the list built from
+    PostgreSQL, straight to Gunicorn, with OTEL_EXPORTER_OTLP_ENDPOINT set (every request
+    traced, sent to a sink on this host) and unset, alternated."""
+    prod_stack_up(direct=True)
+    sink = _OtlpSink(TRACE_SINK_PORT)
+    threading.Thread(target=sink.serve_forever, daemon=True).start()
+    backend = json.loads(sh("docker", "inspect", prod_compose("ps", "-q", "backend").stdout.split()[0]).stdout)[0]
+    endpoint = f"http://{gateway_of(backend)}:{TRACE_SINK_PORT}"
+    base, seconds = f"http://127.0.0.1:{GUNICORN_PORT}", 5 if args.quick else 15
+    paths = {"cached": "/api/products/", "built from PostgreSQL": None}
+    runs: dict[tuple[str, str], list[float]] = {}
+    try:
+        for traced in (endpoint, "") * (1 if args.quick else 2):
+            prod_compose("up", "-d", "--wait", "--no-deps", "backend", env={"OTEL_EXPORTER_OTLP_ENDPOINT": traced},
+                         direct=True)  # fmt: skip
+            get(f"{base}/api/products/", HTTPS)
+            for name, path in paths.items():
+                url = f"{base}{path or '/api/products/'}"
+                result = wrk(url, seconds, script=None if path else EVERY_REQUEST_A_MISS)
+                runs.setdefault((name, "on" if traced else "off"), []).append(result["rps"])
+    finally:
+        sink.shutdown()
+        prod_compose("up", "-d", "--wait", "--no-deps", "backend", direct=True)
+    for name in paths:
+        on, off = (sum(runs[(name, state)]) / len(runs[(name, state)]) for state in ("on", "off"))
+        report(
+            f"GET /api/products/, {name}, every request traced",
+            f"{on:.0f} req/s ({', '.join(f'{rps:.0f}' for rps in runs[(name, 'on')])})",
+            f"{off:.0f} req/s untraced; {on / off:.3f}x",
+            "",
+            f"wrk -t2 -c100 -d{seconds}s straight to Gunicorn, tracing on and off alternated; "
+            f"the sink took {sink.exports} exports, {sink.bytes / 1e6:.1f} MB, over both rows",
+        )
 
 
 def section_metrics(args) -> None:

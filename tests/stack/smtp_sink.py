@@ -51,9 +51,3 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-
-
-def gateway_of(container: dict, network_suffix: str = "_edge") -> str:
-    """The address at which ``container`` (docker inspect's JSON) reaches this host."""
-    networks = container["NetworkSettings"]["Networks"]
-    return next(network["Gateway"] for name, network in networks.items() if name.endswith(network_suffix))

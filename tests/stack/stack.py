@@ -37,6 +37,12 @@ def dev_ports(first: int) -> dict[str, str]:
     return {name: str(first + offset) for offset, name in enumerate(names)}
 
 
+def gateway_of(container: dict, network_suffix: str = "_edge") -> str:
+    """The address at which ``container`` (docker inspect's JSON) reaches this host."""
+    networks = container["NetworkSettings"]["Networks"]
+    return next(network["Gateway"] for name, network in networks.items() if name.endswith(network_suffix))
+
+
 def clean_env(**variables: str) -> dict:
     """Only what docker needs to run (PATH, HOME for its CLI plugins, DOCKER_*), plus ``variables``."""
     env = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME"} or k.startswith("DOCKER_")}

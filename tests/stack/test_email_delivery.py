@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.stack.smtp_sink import SmtpServer, gateway_of
-from tests.stack.stack import place_order, wait_for
+from tests.stack.smtp_sink import SmtpServer
+from tests.stack.stack import gateway_of, place_order, wait_for
 
 OUTAGE_SECONDS = 12
 

@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.stack.smtp_sink import SmtpServer, gateway_of
-from tests.stack.stack import REPO_DIR, http, place_order, run, wait_for
+from tests.stack.smtp_sink import SmtpServer
+from tests.stack.stack import REPO_DIR, gateway_of, http, place_order, run, wait_for
 
 MONITORING = ["prometheus", "alertmanager", "postgres-exporter", "redis-exporter", "blackbox-exporter", "node-exporter"]
 JOBS = {"backend", "worker", "edge", "postgres", "redis", "certificate", "node", "alertmanager", "prometheus"}

@@ -67,6 +67,14 @@ def _serve_metrics(**_):
         metrics.serve(settings.METRICS_PORT, *collectors)
 
 
+# Tracing (desideliver_backend/tracing.py): each pool process its own exporter.
+@signals.worker_process_init.connect
+def _start_tracing(**_):
+    from desideliver_backend import tracing
+
+    tracing.start("worker")
+
+
 def broker_queue_length() -> dict[str, int]:
     """Tasks waiting in each queue, over its priority lists (CELERY_BROKER_TRANSPORT_OPTIONS)."""
     steps = app.conf.broker_transport_options.get("priority_steps", [0])

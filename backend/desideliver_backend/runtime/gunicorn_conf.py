@@ -103,6 +103,12 @@ def when_ready(server):
         metrics.serve(settings.METRICS_PORT, metrics.GunicornCollector(server))
 
 
+def post_fork(server, worker):
+    from desideliver_backend import tracing
+
+    tracing.start("backend")
+
+
 def child_exit(server, worker):
     from desideliver_backend import metrics
 

@@ -21,6 +21,7 @@ from .logging import *  # noqa: F403
 from .storage import *  # noqa: F403
 from .error_tracking import *  # noqa: F403
 from .metrics import *  # noqa: F403
+from .tracing import *  # noqa: F403
 
 # isort: on
 
