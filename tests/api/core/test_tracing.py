@@ -6,16 +6,12 @@ OTEL_EXPORTER_OTLP_ENDPOINT nothing is added to the app."""
 import os
 import subprocess
 import sys
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
+
+from tests.otlp_collector import Collector, attributes
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
 
@@ -37,45 +33,9 @@ tracing.flush()
 """
 
 
-class Collector(ThreadingHTTPServer):
-    def __init__(self):
-        self.received: list[ExportTraceServiceRequest] = []
-        self.paths: list[str] = []
-
-        collector = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                collector.paths.append(self.path)
-                collector.received.append(ExportTraceServiceRequest.FromString(body))
-                answer = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-    def spans(self) -> list[tuple[dict, object]]:
-        found = []
-        for request in self.received:
-            for resource_spans in request.resource_spans:
-                resource = {item.key: item.value.string_value for item in resource_spans.resource.attributes}
-                for scope in resource_spans.scope_spans:
-                    found += [(resource, span) for span in scope.spans]
-        return found
-
-
 @pytest.fixture
 def collector():
-    server = Collector()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = Collector().start()
     yield server
     server.shutdown()
 
@@ -90,12 +50,8 @@ def run_worker(path: str, **env: str) -> list[str]:
     return result.stdout.split()
 
 
-def attributes(span) -> dict:
-    return {item.key: item.value.string_value or item.value.int_value for item in span.attributes}
-
-
 def test_a_request_sends_one_trace_with_its_sql_and_redis_spans_and_its_id(collector):
-    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    endpoint = f"http://127.0.0.1:{collector.port}"
     search = uuid.uuid4().hex  # a cache miss: the list is built from PostgreSQL
     probe, status, request_id, *chain = run_worker(
         f"/api/products/?search={search}", OTEL_EXPORTER_OTLP_ENDPOINT=endpoint
