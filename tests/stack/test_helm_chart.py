@@ -341,12 +341,31 @@ def test_a_managed_database_and_redis_are_reached_only_at_their_configured_range
     assert config["REDIS_URL"] == "redis://redis.example.internal:6379/0"
 
 
+GLITCHTIP_EGRESS = {"to": [{"ipBlock": {"cidr": "203.0.113.7/32"}}], "ports": [{"port": 443, "protocol": "TCP"}]}
+
+
+@pytest.mark.parametrize("setting", ["SENTRY_DSN", "OTEL_EXPORTER_OTLP_ENDPOINT"])
+def test_telemetry_needs_a_route_out_through_the_network_policy(helm, tmp_path, setting):
+    values = {"config": {setting: "https://collector.example.com"}}
+    refused = render(helm, tmp_path, values, check=False)
+    assert refused.returncode != 0
+    assert "add the error-tracking or trace collector's address to networkPolicy.extraEgress" in refused.stderr
+    documents = manifests(helm, tmp_path, {**values, "networkPolicy": {"extraEgress": [GLITCHTIP_EGRESS]}})
+    egress = by_kind(documents, "NetworkPolicy")["shop-desideliver-egress"]["spec"]["egress"]
+    assert egress[-1] == GLITCHTIP_EGRESS
+    assert manifests(helm, tmp_path, {**values, "networkPolicy": {"enabled": False}}), "no policy, nothing to open"
+
+
 def test_error_tracking_reports_the_image_tag_as_the_release_unless_told_otherwise(helm, tmp_path):
     config = by_kind(manifests(helm, tmp_path, {}), "ConfigMap")["shop-desideliver"]["data"]
     assert config["SENTRY_DSN"] == "", "off by default"
     chart_version = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     assert config["SENTRY_RELEASE"] == str(chart_version)
-    values = {"image": {"tag": "1.4.2"}, "config": {"SENTRY_DSN": "https://key@glitchtip.example.com/3"}}
+    values = {
+        "image": {"tag": "1.4.2"},
+        "config": {"SENTRY_DSN": "https://key@glitchtip.example.com/3"},
+        "networkPolicy": {"extraEgress": [GLITCHTIP_EGRESS]},
+    }
     config = by_kind(manifests(helm, tmp_path, values), "ConfigMap")["shop-desideliver"]["data"]
     assert (config["SENTRY_DSN"], config["SENTRY_RELEASE"]) == ("https://key@glitchtip.example.com/3", "1.4.2")
     values = {"config": {"SENTRY_RELEASE": "desideliver@1.4.2+hotfix"}}
