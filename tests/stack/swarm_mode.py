@@ -17,7 +17,7 @@ from tests.stack.stack import container_healthy, run, wait_for
 
 # The key of a membership handed from a worker to the controller (xdist's workeroutput).
 HANDOVER = "swarm_to_leave"
-NODE_LABELS = ["desideliver.app=true", "desideliver.db=true", "desideliver.redis=true"]
+NODE_LABELS = ["desideliver.app=true", "desideliver.db=true", "desideliver.redis=true", "desideliver.monitoring=true"]
 
 
 def state() -> str:

@@ -37,6 +37,9 @@ pytestmark = pytest.mark.swarm
 # (desideliver-stacktest_postgres-data) would be this stack's.
 STACK = "desideliver-swarmtest"
 PORT = 18400  # HTTPS at the edge; plain HTTP on the next port
+# The monitoring profile's stand-ins (scripts/base-images/build), when the suite runs on them.
+MONITORING_IMAGES = ("PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE", "POSTGRES_EXPORTER_IMAGE", "REDIS_EXPORTER_IMAGE",
+                     "BLACKBOX_EXPORTER_IMAGE", "NODE_EXPORTER_IMAGE")  # fmt: skip
 
 
 def url(path: str) -> str:
@@ -109,8 +112,10 @@ def stack_on_this_engine(production_image, tmp_path_factory):
         # Migrations of an empty database take seconds; the never-healthy release is
         # rolled back sooner.
         BACKEND_START_PERIOD="20s",
-        # The scheduled backup service runs as a Swarm service too.
-        COMPOSE_PROFILES="backup",
+        # The scheduled backup service and the monitoring profile run as Swarm services too
+        # (but Grafana, which has no image here).
+        COMPOSE_PROFILES="backup,monitoring",
+        GRAFANA_REPLICAS="0",
         BACKUP_INTERVAL="5",
         BACKUP_KEEP="2",
         EDGE_HTTPS_PORT=str(PORT),
@@ -118,7 +123,7 @@ def stack_on_this_engine(production_image, tmp_path_factory):
         BACKEND_IMAGE=production_image,
         **{
             name: os.environ[name]
-            for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "HEALTHCHECK_INTERVAL")
+            for name in ("CADDY_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "HEALTHCHECK_INTERVAL", *MONITORING_IMAGES)
             if name in os.environ
         },
     )
@@ -211,6 +216,35 @@ def test_the_backup_service_runs_on_the_swarm(deployed):
 
     wait_for(lambda: len(good_backups()) >= 2, timeout=120, what="two scheduled backups")
     assert all(line.startswith("backup ok /backups/desideliver-prod-") for line in good_backups())
+
+
+def test_prometheus_scrapes_every_task_of_the_swarm(deployed):
+    """The monitoring profile on Swarm: every backend and worker task found by DNS and
+    scraped, and the exporters' targets up, from Prometheus's own API inside its task."""
+
+    def health() -> dict[str, list[str]]:
+        answer = json.loads(
+            deployed.exec("prometheus", "wget", "-q", "-O", "-", "http://127.0.0.1:9090/api/v1/targets")
+        )
+        jobs: dict[str, list[str]] = {}
+        for target in answer["data"]["activeTargets"]:
+            jobs.setdefault(target["labels"]["job"], []).append(target["health"])
+        return jobs
+
+    expected = {"backend", "worker", "edge", "postgres", "redis", "certificate", "node", "alertmanager", "prometheus"}
+
+    def all_up() -> bool:
+        jobs = health()
+        return (
+            set(jobs) == expected
+            and all(set(states) == {"up"} for states in jobs.values())
+            and len(jobs["backend"]) == len(containers("backend"))
+        )
+
+    try:
+        wait_for(all_up, timeout=120, what="every target of the Swarm up in Prometheus")
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}: {health()}") from None
 
 
 def test_an_update_under_load_fails_no_request(deployed):

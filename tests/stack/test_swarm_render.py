@@ -11,12 +11,12 @@ from tests.stack.stack import REPO_DIR, clean_env, run
 FILES = ["-f", "docker-compose.prod.yml", "-f", "deploy/swarm/docker-stack.yml"]
 
 
-def rendered(tmp_path) -> tuple[dict, str]:
+def rendered(tmp_path, profiles: str = "backup,pooler") -> tuple[dict, str]:
     secret = tmp_path / "secret"
     secret.write_text("a-secret-value-long-enough-for-every-one-of-them-0123456789\n")
     env = clean_env(
         ALLOWED_HOSTS="api.example.com",
-        COMPOSE_PROFILES="backup,pooler",
+        COMPOSE_PROFILES=profiles,
         **{name: "" for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
         **{f"{name}_FILE": str(secret) for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
     )
@@ -45,6 +45,32 @@ def test_the_docker_cli_accepts_the_rendered_stack(tmp_path):
     assert all("encrypted" in network["driver_opts"] for network in loaded["networks"].values())
     # An optional secret left unset (/dev/null) would be an empty Swarm secret, which Swarm refuses.
     assert "django_superuser_password" not in loaded["secrets"]
+
+
+MONITORING = {"prometheus", "alertmanager", "grafana", "postgres-exporter", "redis-exporter", "blackbox-exporter",
+              "node-exporter"}  # fmt: skip
+
+
+def test_the_monitoring_profile_renders_unpublished_with_its_files_as_configs(tmp_path):
+    stack, path = rendered(tmp_path, "monitoring")
+    loaded = yaml.safe_load(run(["docker", "stack", "config", "-c", path]).stdout)
+    assert set(loaded["services"]) >= MONITORING
+    for name in MONITORING:
+        service = stack["services"][name]
+        assert "ports" not in service, f"{name}: Swarm cannot publish on the loopback"
+        assert service["deploy"]["endpoint_mode"] == "dnsrr", name
+        binds = [volume for volume in service.get("volumes", []) if volume["type"] == "bind"]
+        assert binds == (
+            [{"type": "bind", "source": "/", "target": "/host", "read_only": True}] if name == "node-exporter" else []
+        ), name
+    assert stack["services"]["node-exporter"]["deploy"]["mode"] == "global", "every node's disks"
+    for name in ("prometheus", "alertmanager", "grafana"):
+        assert stack["services"][name]["deploy"]["placement"]["constraints"] == [
+            "node.labels.desideliver.monitoring == true"
+        ]
+    targets = {config["target"] for name in MONITORING for config in stack["services"][name].get("configs", [])}
+    assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml", "/etc/alertmanager/start.sh",
+            "/etc/blackbox_exporter/start.sh", "/etc/grafana/dashboards/api.json"} <= targets  # fmt: skip
 
 
 def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):
