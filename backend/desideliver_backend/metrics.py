@@ -122,12 +122,13 @@ class GunicornCollector:
 
 
 class BacklogCollector:
-    """What waits to be done, read from PostgreSQL and the broker at each scrape (every
-    15 s or so): the outbox by status, the age of its oldest unsent email, and the tasks
-    waiting in the broker's queues. Served by the Celery worker."""
+    """What waits to be done, read from PostgreSQL and Redis at each scrape (every 15 s or
+    so): the outbox by status, the age of its oldest unsent email, the tasks waiting in
+    the broker's queues, and which beat holds the scheduling lock. Served by the Celery worker."""
 
-    def __init__(self, broker_queue_length):
+    def __init__(self, broker_queue_length, beat_leader):
         self.broker_queue_length = broker_queue_length
+        self.beat_leader = beat_leader
 
     def collect(self):
         from django.db import connection
@@ -154,6 +155,15 @@ class BacklogCollector:
         for queue, length in self.broker_queue_length().items():
             queued.add_metric([queue], length)
         yield queued
+        leader = GaugeMetricFamily(
+            "desideliver_beat_leader",
+            "1 for the beat holding the scheduling lock (host:pid:id); no series: no beat schedules.",
+            labels=["holder"],
+        )
+        holder = self.beat_leader()
+        if holder:
+            leader.add_metric([holder], 1)
+        yield leader
 
 
 class BackupCollector:

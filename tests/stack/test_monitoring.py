@@ -82,6 +82,8 @@ def test_every_target_is_scraped(prometheus):
     assert 0 < expires_in < 14 * 86400, "hours, from Caddy's own CA: the case CertificateExpiresSoon leaves out"
     assert value(prometheus, 'count(probe_ssl_last_chain_info{issuer=~".*Caddy Local Authority.*"})') == 1
     assert value(prometheus, 'node_filesystem_avail_bytes{mountpoint="/"}') > 0
+    # The stack's one beat holds the scheduling lock, as the worker reads it from Redis.
+    wait_for(lambda: value(prometheus, "count(desideliver_beat_leader == 1)") == 1, timeout=60, what="the beat leading")
     assert value(prometheus, "sum(caddy_http_requests_total)") is not None, "the edge's own metrics"
 
 

@@ -63,7 +63,7 @@ def _serve_metrics(**_):
     from django.conf import settings
 
     if settings.METRICS_ENABLED:
-        collectors = metrics.BacklogCollector(broker_queue_length), metrics.BackupCollector()
+        collectors = metrics.BacklogCollector(broker_queue_length, beat_leader), metrics.BackupCollector()
         metrics.serve(settings.METRICS_PORT, *collectors)
 
 
@@ -146,3 +146,11 @@ class SingleBeatScheduler(PersistentScheduler):
         if not self._lead():
             return 5.0
         return min(super().tick(*args, **kwargs), 5.0)
+
+
+def beat_leader() -> str | None:
+    """The beat that holds the scheduling lock now (SingleBeatScheduler), if any."""
+    from django_redis import get_redis_connection
+
+    holder = get_redis_connection("default").get(SingleBeatScheduler.LOCK_KEY)
+    return holder.decode() if holder else None

@@ -3,6 +3,7 @@ view, method and status, their durations, throttle refusals and placed orders. T
 the counts are summed over Gunicorn's workers, and served on an internal port only, is
 shown on the running production stack (tests/stack/test_metrics.py)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -114,11 +115,11 @@ def test_the_backlog_is_read_when_scraped(customer):
     from prometheus_client import CollectorRegistry
 
     from desideliver_backend.metrics import BacklogCollector
-    from desideliver_backend.runtime.celery import broker_queue_length
+    from desideliver_backend.runtime.celery import beat_leader, broker_queue_length
     from notifications.models import OutboxEmail
 
     registry = CollectorRegistry()
-    registry.register(BacklogCollector(broker_queue_length))
+    registry.register(BacklogCollector(broker_queue_length, beat_leader))
     OutboxEmail.objects.create(to=customer.email, subject="Waiting", body="...")
     OutboxEmail.objects.filter(subject="Waiting").update(created_at=timezone.now() - timedelta(minutes=5))
     OutboxEmail.objects.create(to=customer.email, subject="Gave up", body="...", status=OutboxEmail.Status.FAILED)
@@ -138,6 +139,37 @@ def test_the_backlog_is_read_when_scraped(customer):
     assert 300 <= samples[("desideliver_outbox_oldest_unsent_seconds", ())] < 360
     assert samples[("desideliver_celery_queue_length", (("queue", "celery"),))] == 0
     assert OutboxEmail.objects.count() == 2, "the test's own connection still works"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_holding_the_scheduling_lock_is_served(monkeypatch):
+    """Scraped in a thread of its own, as the metrics server does (the collector closes its
+    connection), under a lock key of its own: the dev stack's beat holds the real one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django_redis import get_redis_connection
+    from prometheus_client import CollectorRegistry
+
+    from desideliver_backend.metrics import BacklogCollector
+    from desideliver_backend.runtime.celery import SingleBeatScheduler, beat_leader
+
+    monkeypatch.setattr(SingleBeatScheduler, "LOCK_KEY", f"desideliver-test:beat-leader:{uuid.uuid4().hex}")
+    registry = CollectorRegistry()
+    registry.register(BacklogCollector(lambda: {}, beat_leader))
+
+    def leaders() -> dict[str, float]:
+        with ThreadPoolExecutor(1) as scraper:
+            families = scraper.submit(lambda: list(registry.collect())).result()
+        (family,) = [family for family in families if family.name == "desideliver_beat_leader"]
+        return {sample.labels["holder"]: sample.value for sample in family.samples}
+
+    redis = get_redis_connection("default")
+    redis.set(SingleBeatScheduler.LOCK_KEY, "beat-host:7:1a2b3c4d", ex=30)
+    try:
+        assert leaders() == {"beat-host:7:1a2b3c4d": 1}
+    finally:
+        redis.delete(SingleBeatScheduler.LOCK_KEY)
+    assert leaders() == {}, "no holder, no series: BeatNotScheduling's absent() sees it"
 
 
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")  # to the broker: the point here
