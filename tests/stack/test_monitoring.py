@@ -176,8 +176,8 @@ def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass():
     folder = REPO_DIR / "deploy" / "monitoring"
     # One container for both: each start costs seconds on a loaded machine.
     both = "promtool check config /etc/prometheus/prometheus.yml && promtool test rules /etc/prometheus/alerts.test.yml"
-    checked = run(["docker", "run", "--rm", "-v", f"{folder}:/etc/prometheus:ro", "--entrypoint", "sh", image, "-c", both],
-                  check=False)  # fmt: skip
+    mount = f"{folder}:/etc/prometheus:ro"
+    checked = run(["docker", "run", "--rm", "-v", mount, "--entrypoint", "sh", image, "-c", both], check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "is valid prometheus config file syntax" in checked.stdout + checked.stderr
     assert "Unit Testing:  /etc/prometheus/alerts.test.yml\n  SUCCESS" in checked.stdout + checked.stderr
