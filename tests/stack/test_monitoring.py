@@ -171,8 +171,7 @@ def test_alertmanager_emails_an_alert_to_the_operator(prometheus, prod_stack, sm
 
 def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass():
     """No stack needed: it runs beside the production stacks' groups, not in one."""
-    image = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
-    image = image["services"]["prometheus"]["image"]
+    image = pinned_image("prometheus")
     folder = REPO_DIR / "deploy" / "monitoring"
     # One container for both: each start costs seconds on a loaded machine.
     both = "promtool check config /etc/prometheus/prometheus.yml && promtool test rules /etc/prometheus/alerts.test.yml"
@@ -183,28 +182,32 @@ def test_promtool_accepts_the_config_and_the_rules_unit_tests_pass():
     assert "Unit Testing:  /etc/prometheus/alerts.test.yml\n  SUCCESS" in checked.stdout + checked.stderr
 
 
+def pinned_image(service: str) -> str:
+    """The image compose.images.yml gives a service (a stand-in where *_IMAGE says so)."""
+    images = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
+    return images["services"][service]["image"]
+
+
+def start_script_refusal(service: str, script: str, setting: str) -> str:
+    """The one line deploy/monitoring/SCRIPT stops with in SERVICE's image, given SETTING (NAME=value)."""
+    path = REPO_DIR / "deploy" / "monitoring" / script
+    refused = run(["docker", "run", "--rm", "-e", setting, "-v", f"{path}:/start.sh:ro", "--entrypoint", "sh",
+                   pinned_image(service), "/start.sh"], check=False)  # fmt: skip
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    return refused.stderr.strip()
+
+
 def test_alertmanager_refuses_a_setting_that_would_break_its_configuration():
-    image = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
-    image = image["services"]["alertmanager"]["image"]
-    script = REPO_DIR / "deploy" / "monitoring" / "alertmanager.sh"
-    refused = run(["docker", "run", "--rm", "-e", 'ALERT_EMAIL_TO=ops@example.test", "x', "-v",
-                   f"{script}:/etc/alertmanager/start.sh:ro", "--entrypoint", "sh", image,
-                   "/etc/alertmanager/start.sh"], check=False)  # fmt: skip
-    assert refused.returncode == 1
-    assert refused.stderr.strip() == (
+    assert start_script_refusal("alertmanager", "alertmanager.sh", 'ALERT_EMAIL_TO=ops@example.test", "x') == (
         'configuration error: ALERT_EMAIL_TO must not contain " or \\ (see deploy/production.env.example)'
     )
 
 
 def test_the_certificate_probe_refuses_a_domain_that_is_not_one_host_name():
-    image = json.loads(run(["docker", "compose", "-f", "compose.images.yml", "config", "--format", "json"]).stdout)
-    image = image["services"]["blackbox-exporter"]["image"]
-    script = REPO_DIR / "deploy" / "monitoring" / "blackbox.sh"
-    refused = run(["docker", "run", "--rm", "-e", "CERT_PROBE_NAME=api.example.com, www.example.com", "-v",
-                   f"{script}:/etc/blackbox_exporter/start.sh:ro", "--entrypoint", "sh", image,
-                   "/etc/blackbox_exporter/start.sh"], check=False)  # fmt: skip
-    assert refused.returncode == 1
-    assert refused.stderr.strip() == (
+    refusal = start_script_refusal(
+        "blackbox-exporter", "blackbox.sh", "CERT_PROBE_NAME=api.example.com, www.example.com"
+    )
+    assert refusal == (
         "configuration error: CERT_PROBE_NAME (DOMAIN) must be one host name, got 'api.example.com, www.example.com' "
         "(see deploy/production.env.example)"
     )
