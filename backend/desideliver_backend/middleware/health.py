@@ -9,7 +9,8 @@ throttled sign-in and sign-up refuse with 503 and Retry-After). A Redis outage i
 ``"status": "degraded"`` with ``"degraded": [...]``. Each outage is logged at ERROR
 when it starts and at WARNING when it ends, not on every probe.
 The response never carries exception text (host names, versions); the log does.
-The two Redis checks run side by side and are waited for OPTIONAL_WAIT_SECONDS at most:
+The two Redis checks run side by side and are waited for OPTIONAL_WAIT_SECONDS at most,
+together (one deadline, not one each):
 a Redis whose name no longer resolves can hold a lookup for seconds (the socket
 timeouts do not cover DNS), and the edge's probe gives up after two
 (READY_BACKENDS_TIMEOUT), which would take a healthy replica out of rotation.
@@ -17,8 +18,7 @@ timeouts do not cover DNS), and the edge's probe gives up after two
 
 import logging
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as CheckTimeout
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.db import connection
 from django.http import JsonResponse
@@ -94,11 +94,9 @@ def _slow(name: str) -> str:
 def readiness() -> tuple[int, dict]:
     pending = {name: _started(name, check) for name, check in OPTIONAL.items()}
     checks = {name: _run(name, check) for name, check in REQUIRED.items()}
+    wait(pending.values(), timeout=OPTIONAL_WAIT_SECONDS)
     for name, future in pending.items():
-        try:
-            checks[name] = future.result(timeout=OPTIONAL_WAIT_SECONDS)
-        except CheckTimeout:
-            checks[name] = _slow(name)
+        checks[name] = future.result() if future.done() else _slow(name)
     down = {name for name, result in checks.items() if result != "ok"}
     for name in sorted(_down_before - down):
         logger.warning("readiness: %s is back", name)
