@@ -18,7 +18,7 @@ import time
 
 from django.db.backends.signals import connection_created
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 REQUESTS = Counter(
     "desideliver_http_requests",
@@ -168,21 +168,34 @@ class BacklogCollector:
 
 class BackupCollector:
     """The last good scheduled backup, read at each scrape from the table the backup
-    script keeps in the database it backs up (deploy/backup/pg-backup.sh, record_success).
-    No table (backups never ran, or are off): no series. Served by the Celery worker."""
+    script keeps in the database it backs up (deploy/backup/pg-backup.sh, record_success),
+    and PostgreSQL's WAL archiving (pg_stat_archiver) when it archives (deploy/postgres).
+    No table (backups never ran, or are off): no backup series; archiving off: no WAL
+    series. Served by the Celery worker."""
 
     def collect(self):
         from django.db import connection
 
         try:
             with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT extract(epoch FROM last_archived_time), extract(epoch FROM last_failed_time),"
+                    " failed_count FROM pg_stat_archiver WHERE current_setting('archive_mode') <> 'off'"
+                )
+                archiver = cursor.fetchone()
                 cursor.execute("SELECT to_regclass('backup_status') IS NOT NULL")
-                if not cursor.fetchone()[0]:
-                    return
-                cursor.execute("SELECT label, extract(epoch FROM succeeded_at), interval_seconds FROM backup_status")
-                rows = cursor.fetchall()
+                rows = []
+                if cursor.fetchone()[0]:
+                    cursor.execute(
+                        "SELECT label, extract(epoch FROM succeeded_at), interval_seconds FROM backup_status"
+                    )
+                    rows = cursor.fetchall()
         finally:
             connection.close()  # the HTTP server's thread: its connection goes now
+        if archiver is not None:
+            yield from self.archiver_metrics(*archiver)
+        if not rows:
+            return
         succeeded = GaugeMetricFamily(
             "desideliver_backup_last_success_timestamp_seconds",
             "When the last checked backup was made, by label.",
@@ -198,3 +211,21 @@ class BackupCollector:
             interval.add_metric([label], interval_seconds)
         yield succeeded
         yield interval
+
+    @staticmethod
+    def archiver_metrics(last_archived, last_failed, failed_count):
+        """The WalArchivingFailing alert compares the two times: a failure newer than the
+        last success means the newest WAL is only on the database's own volume."""
+        for name, when, what in (
+            ("success", last_archived, "archived"),
+            ("failure", last_failed, "failed to archive"),
+        ):
+            if when is not None:
+                yield GaugeMetricFamily(
+                    f"desideliver_wal_archive_last_{name}_timestamp_seconds",
+                    f"When PostgreSQL last {what} a WAL segment.",
+                    value=float(when),
+                )
+        yield CounterMetricFamily(
+            "desideliver_wal_archive_failures", "WAL segments PostgreSQL failed to archive.", value=failed_count
+        )

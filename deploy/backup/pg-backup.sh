@@ -16,6 +16,11 @@
 # back before it counts, the same $BACKUP_KEEP kept; scripts/db restore-media takes
 # it). With MEDIA_STORAGE=s3 the images are in the bucket, whose versioning or
 # replication keeps them (docs/DEPLOY.md, "Media"), and no archive is made.
+# With WAL_ARCHIVING=on (the compose stacks: the database image archives its WAL with
+# pgBackRest, deploy/postgres) each run first takes a pgBackRest base backup, as the
+# postgres user, of the data directory mounted read-only and reached by its socket;
+# pgBackRest keeps its own retention (PGBACKREST_REPO1_RETENTION_FULL). BACKUPS=off stops
+# every backup, with a warning, and keeps the health check green.
 # Each good run is recorded in the database it backed up (record_success below), for
 # the BackupStale alert; BACKUP_EXPECTED_SECONDS says how often runs are due when
 # BACKUP_INTERVAL does not (a CronJob's schedule).
@@ -36,6 +41,12 @@ done
 if [ -n "${PGPASSWORD_FILE:-}" ]; then
   PGPASSWORD="$(cat "$PGPASSWORD_FILE")"
   export PGPASSWORD
+fi
+if [ "${BACKUPS:-on}" = off ]; then
+  echo "backup WARNING: backups are off (BACKUPS=off): no base backups, no dumps; a lost database volume cannot be restored" >&2
+  touch /tmp/backups.off
+  [ -z "$interval" ] && exit 0
+  exec sleep infinity
 fi
 mkdir -p "$dir"
 
@@ -83,6 +94,10 @@ backup_once() {
   name="desideliver-$label-$(date -u +%Y%m%dT%H%M%SZ).dump"
   partial="$dir/.$name.partial"
   same_major_version || return 1
+  base=""
+  if [ "${WAL_ARCHIVING:-off}" = on ]; then
+    base_backup || return 1
+  fi
   step "pg_dump" pg_dump --format=custom --file="$partial" || return 1
   step "the dump cannot be read" pg_restore --list "$partial" || return 1
   if ! grep -q 'TABLE DATA public django_migrations' "$errors" || ! grep -q 'TABLE DATA public users_user ' "$errors"; then
@@ -98,7 +113,7 @@ backup_once() {
   if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
     backup_media || return 1
   fi
-  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${media} in $(($(date +%s) - started)) s; $kept kept"
+  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${base}${media} in $(($(date +%s) - started)) s; $kept kept"
   touch /tmp/backup.ok # the health check reads its age
   record_success
 }
@@ -121,6 +136,17 @@ SQL
   fi
 }
 
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+
+# A full backup each run: the restore needs no chain of increments, and pgBackRest expires
+# the oldest fulls (and the WAL only they need) past its retention.
+base_backup() {
+  step "pgBackRest stanza" as_postgres pgbackrest stanza-create || return 1
+  step "pgBackRest base backup" as_postgres pgbackrest backup --type=full || return 1
+  step "pgBackRest info" as_postgres pgbackrest info || return 1
+  base=", base backup $(sed -n 's/^ *full backup: \([^ ]*\).*/\1/p' "$errors" | tail -n 1)"
+}
+
 backup_media() {
   archive="desideliver-$label-media-$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
   partial="$dir/.$archive.partial"
@@ -136,6 +162,20 @@ if [ -z "$interval" ]; then
   backup_once
   exit
 fi
+# A new stack's first run would find the database before the backend has migrated it
+# (and fail, for a day): the schedule starts once the shop's tables are there.
+said=""
+while :; do
+  tables="$(psql -XAtq -c "SELECT to_regclass('public.users_user') IS NOT NULL" 2>"$errors")" || tables=""
+  case "$tables" in
+    t) break ;;
+    f) why="the database has no DesiDeliver tables yet (the backend's migrations make them)" ;;
+    *) why="cannot reach PostgreSQL: $(tail -n 1 "$errors" | tr -c '[:print:]\n' '?')" ;;
+  esac
+  [ "$why" = "$said" ] || echo "backup waiting: $why" >&2
+  said="$why"
+  sleep 5
+done
 while :; do
   backup_once || true # logged; the next run tries again, and the health check turns unhealthy
   sleep "$interval"

@@ -29,7 +29,7 @@ PROD_STACKS = {
     "prod-stack": ("desideliver-stacktest-prod", 18100),
     "prod-stack-b": ("desideliver-stacktest-prod-b", 18500),
 }
-SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_replicas", "test_media_s3", "test_monitoring"}
+SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_replicas", "test_media_s3", "test_monitoring", "test_recovery"}
 
 PROD_SECRETS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -55,6 +55,8 @@ PROD_SECRETS = {
 # nearly done with one: longest first keeps the last worker from finishing alone).
 # Measured with the summary below; the other groups follow in collection order.
 LONGEST_GROUPS_FIRST = ["prod-stack", "prod-stack-b", "test_swarm", "dev-stack"]
+# Modules that replace their stack's database: after every other module of their group.
+LAST_IN_GROUP = {"test_recovery"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -73,7 +75,12 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group))
         groups[item.nodeid] = group
     rank = {group: position for position, group in enumerate(LONGEST_GROUPS_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))  # stable: modules keep their order
+    items.sort(  # stable: modules keep their order
+        key=lambda item: (
+            rank.get(groups[item.nodeid], len(rank)),
+            item.module.__name__.rsplit(".", 1)[-1] in LAST_IN_GROUP,
+        )
+    )
 
 
 def prod_stack_group(module) -> str:
@@ -185,9 +192,10 @@ def prod_stack(request, prod_stacks):
 @pytest.fixture(scope="session")
 def production_image() -> str:
     """The production stack's backend image, built (from the build cache, after the suite's
-    first session) without starting that stack."""
+    first session) without starting that stack; the database image with it, which Swarm
+    cannot build."""
     stack = production_stack()
-    stack.compose("build", "backend", timeout=900)
+    stack.compose("build", "backend", "db", timeout=900)
     return json.loads(stack.compose("config", "--format", "json").stdout)["services"]["backend"]["image"]
 
 

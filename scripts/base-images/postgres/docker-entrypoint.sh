@@ -49,7 +49,9 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
   rm -f "$pwfile"
   printf 'host all all all scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
 
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  # The temporary server gets the command's settings too (an archive_command included), as
+  # the official image's docker_temp_server_start does.
+  pg_ctl -D "$PGDATA" -o "$(printf '%q ' "${@:2}" -c listen_addresses=)" -w start >/dev/null
   psql=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --dbname postgres)
   if [[ "$POSTGRES_DB" != postgres ]]; then
     "${psql[@]}" -q --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
