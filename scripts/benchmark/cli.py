@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 
-from . import dev, images, native, onboarding, production
+from . import dev, images, native, onboarding, production, recovery
 from .common import COLUMNS, PEER, rows, sh
 
 # Run in this order: the image and build sections leave the image the others start.
@@ -20,6 +20,7 @@ SECTIONS = {
     "edge": production.section_edge,
     "edge-knobs": production.section_edge_knobs,
     "email": production.section_email,
+    "recovery": recovery.section_recovery,
     "native": native.section_native,
     "onboarding": onboarding.section_onboarding,
 }

@@ -23,6 +23,8 @@ MOTO_PORT = 18104
 BUCKET = "desideliver-wal"
 EMPTY_BUCKET = "desideliver-wal-empty"
 ARCHIVE_TIMEOUT = "2"  # seconds: production's 60, shortened so the test waits little
+# The compose file that gives the database and the backup service their way out to S3.
+WITH_S3 = ("-f", "deploy/backup/s3-repository.yml")
 
 
 def gateway(stack, network: str) -> str:
@@ -49,6 +51,7 @@ def certificate_authority(directory, address: str) -> tuple:
 def wal_bucket(prod_stack, tmp_path_factory):
     """The stack's db and backup services on an encrypted S3 repository; yields (env, bucket)."""
     directory = tmp_path_factory.mktemp("pitr")
+    prod_stack.compose(*WITH_S3, "up", "--no-start", "--no-build", "db", "backup")  # the network, for its address
     address = gateway(prod_stack, "backup-egress")
     ca, cert, key = certificate_authority(directory, address)
     server = subprocess.Popen(
@@ -64,6 +67,7 @@ def wal_bucket(prod_stack, tmp_path_factory):
         secret.chmod(0o644)
     env = {
         **prod_stack.env,
+        "COMPOSE_FILE": "docker-compose.prod.yml:deploy/backup/s3-repository.yml",  # for scripts/db
         "PGBACKREST_REPO1_TYPE": "s3",
         "PGBACKREST_REPO1_S3_BUCKET": BUCKET,
         "PGBACKREST_REPO1_PATH": "/desideliver",
@@ -92,8 +96,8 @@ def wal_bucket(prod_stack, tmp_path_factory):
         bucket.create_bucket(Bucket=BUCKET)
         bucket.create_bucket(Bucket=EMPTY_BUCKET)
         since = run(["date", "+%s"]).stdout.strip()
-        prod_stack.compose("up", "--detach", "--wait", "--no-build", "db", env=env)
-        prod_stack.compose("up", "--detach", "--no-build", "backup", env=env)
+        prod_stack.compose(*WITH_S3, "up", "--detach", "--wait", "--no-build", "db", env=env)
+        prod_stack.compose(*WITH_S3, "up", "--detach", "--no-build", "backup", env=env)
         # The backup service's first run: the stanza, a full base backup, the dump.
         wait_for(
             lambda: "base backup" in prod_stack.compose("logs", "--since", since, "backup", env=env).stdout,
@@ -166,7 +170,7 @@ def test_a_lost_database_volume_comes_back_to_the_last_archived_order_or_to_a_po
 
 def test_a_wrong_passphrase_a_damaged_backup_or_an_empty_bucket_fails_in_one_line(prod_stack, wal_bucket, tmp_path):
     env, bucket = wal_bucket
-    prod_stack.compose("up", "--detach", "--wait", "--no-build", "db", env=env)
+    prod_stack.compose(*WITH_S3, "up", "--detach", "--wait", "--no-build", "db", env=env)
     before = prod_stack.psql("SELECT count(*) FROM orders_order").strip()
     wrong = tmp_path / "wrong-passphrase"
     wrong.write_text("not the passphrase\n")
@@ -185,6 +189,9 @@ def test_a_wrong_passphrase_a_damaged_backup_or_an_empty_bucket_fails_in_one_lin
         "empty bucket": ({**env, "PGBACKREST_REPO1_S3_BUCKET": EMPTY_BUCKET}, None),
         "damaged backup": (env, whole[: len(whole) // 2]),
     }
+    unreadable = restore(prod_stack, env, "--to", "half past the order", "--yes", check=False)
+    assert unreadable.returncode == 1
+    assert unreadable.stderr.strip().startswith("error: --to needs a time such as"), unreadable.stderr
     for case, (case_env, damaged) in cases.items():
         if damaged is not None:
             bucket.put_object(Bucket=BUCKET, Key=largest["Key"], Body=damaged)
