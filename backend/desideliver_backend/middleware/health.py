@@ -10,7 +10,8 @@ throttled sign-in and sign-up refuse with 503 and Retry-After). A Redis outage i
 when it starts and at WARNING when it ends, not on every probe.
 The response never carries exception text (host names, versions); the log does.
 The two Redis checks run side by side and are waited for OPTIONAL_WAIT_SECONDS at most,
-together (one deadline, not one each):
+together (one deadline, not one each), and a check still hanging from an earlier probe
+is not waited for again:
 a Redis whose name no longer resolves can hold a lookup for seconds (the socket
 timeouts do not cover DNS), and the edge's probe gives up after two
 (READY_BACKENDS_TIMEOUT), which would take a healthy replica out of rotation.
@@ -71,18 +72,18 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _in_flight: dict[tuple[int, str], Future] = {}
 
 
-def _started(name: str, check) -> Future:
-    """The check running now, or a new one: a check that hangs is waited on by the probes
-    that follow, never queued again behind itself (one pool per process: Gunicorn forks
-    its workers from the master)."""
+def _started(name: str, check) -> tuple[Future, bool]:
+    """The check running now, or a new one, and whether it is new: a check that hangs is
+    never queued again behind itself, and the probes that follow do not wait for it again
+    (one pool per process: Gunicorn forks its workers from the master)."""
     pid = os.getpid()
     running = _in_flight.get((pid, name))
     if running is not None and not running.done():
-        return running
+        return running, False
     if pid not in _pools:
         _pools[pid] = ThreadPoolExecutor(max_workers=len(OPTIONAL), thread_name_prefix="readiness")
     _in_flight[(pid, name)] = future = _pools[pid].submit(_run, name, check)
-    return future
+    return future, True
 
 
 def _slow(name: str) -> str:
@@ -92,9 +93,13 @@ def _slow(name: str) -> str:
 
 
 def readiness() -> tuple[int, dict]:
-    pending = {name: _started(name, check) for name, check in OPTIONAL.items()}
+    started = {name: _started(name, check) for name, check in OPTIONAL.items()}
+    pending = {name: future for name, (future, _) in started.items()}
     checks = {name: _run(name, check) for name, check in REQUIRED.items()}
-    wait(pending.values(), timeout=OPTIONAL_WAIT_SECONDS)
+    # Only checks this probe started are waited for: one still hanging from an earlier
+    # probe is already known to be slow, and waiting for it again would spend half the
+    # edge's probe budget on every probe of an outage, on a busy host all of it.
+    wait([future for future, new in started.values() if new], timeout=OPTIONAL_WAIT_SECONDS)
     for name, future in pending.items():
         checks[name] = future.result() if future.done() else _slow(name)
     down = {name for name, result in checks.items() if result != "ok"}
