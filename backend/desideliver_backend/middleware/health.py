@@ -94,13 +94,12 @@ def _slow(name: str) -> str:
 
 def readiness() -> tuple[int, dict]:
     started = {name: _started(name, check) for name, check in OPTIONAL.items()}
-    pending = {name: future for name, (future, _) in started.items()}
     checks = {name: _run(name, check) for name, check in REQUIRED.items()}
     # Only checks this probe started are waited for: one still hanging from an earlier
     # probe is already known to be slow, and waiting for it again would spend half the
     # edge's probe budget on every probe of an outage, on a busy host all of it.
     wait([future for future, new in started.values() if new], timeout=OPTIONAL_WAIT_SECONDS)
-    for name, future in pending.items():
+    for name, (future, _) in started.items():
         checks[name] = future.result() if future.done() else _slow(name)
     down = {name for name, result in checks.items() if result != "ok"}
     for name in sorted(_down_before - down):
