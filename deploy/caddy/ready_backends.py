@@ -74,16 +74,16 @@ class Replicas:
         self._ready: set[str] = set()
         self._failures: dict[str, int] = {}
 
-    def record(self, results: dict[str, bool]) -> None:
-        """Takes one round of probes: address -> passed."""
+    def record(self, results: dict[str, str | None]) -> None:
+        """Takes one round of probes: address -> None if it passed, else why not."""
         with self._lock:
             for address in sorted(set(self._found) - set(results)):
                 logger.info("%s gone", address)
             self._found = sorted(results)
             self._failures = {a: n for a, n in self._failures.items() if a in results}
             self._ready &= set(results)
-            for address, passed in sorted(results.items()):
-                if passed:
+            for address, failure in sorted(results.items()):
+                if failure is None:
                     self._failures[address] = 0
                     if address not in self._ready:
                         self._ready.add(address)
@@ -92,7 +92,12 @@ class Replicas:
                 self._failures[address] = self._failures.get(address, 0) + 1
                 if address in self._ready and self._failures[address] >= self._fails_to_drop:
                     self._ready.discard(address)
-                    logger.warning("%s not ready (%d failed probes): no traffic", address, self._failures[address])
+                    logger.warning(
+                        "%s not ready (%d failed probes, the last: %s): no traffic",
+                        address,
+                        self._failures[address],
+                        failure,
+                    )
 
     def addresses(self) -> list[str]:
         with self._lock:
@@ -108,13 +113,17 @@ def look_up(name: str) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
-def probe(address: str, port: int, path: str, timeout: float) -> bool:
+def probe(address: str, port: int, path: str, timeout: float) -> str | None:
+    """None when the replica answers 200; otherwise why not, for the log."""
     connection = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         connection.request("GET", path, headers={"User-Agent": "ready-backends"})
-        return connection.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
+        status = connection.getresponse().status
+        return None if status == 200 else f"answered {status}"
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except (OSError, http.client.HTTPException) as error:
+        return f"{type(error).__name__}: {error}"
     finally:
         connection.close()
 
@@ -253,8 +262,8 @@ def main() -> None:
 
         def probe_round() -> None:
             found = look_up(name)
-            passed = pool.map(lambda address: probe(address, port, path, timeout), found)
-            replicas.record(dict(zip(found, passed, strict=True)))
+            failures = pool.map(lambda address: probe(address, port, path, timeout), found)
+            replicas.record(dict(zip(found, failures, strict=True)))
             heartbeat.touch()
 
         # Listening only once the first round is in: until then Caddy's lookups are

@@ -46,40 +46,83 @@ def replicas():
     return ready_backends.Replicas(fails_to_drop=2)
 
 
+def test_a_dropped_replica_is_logged_with_why_its_last_probe_failed(replicas, caplog):
+    replicas.record({"10.0.0.2": None})
+    replicas.record({"10.0.0.2": "answered 503"})
+    replicas.record({"10.0.0.2": "no answer within 2 s"})
+    assert [record.getMessage() for record in caplog.records if "not ready" in record.getMessage()] == [
+        "10.0.0.2 not ready (2 failed probes, the last: no answer within 2 s): no traffic"
+    ]
+
+
+@pytest.mark.parametrize("behaviour", ["answers 503", "never answers", "refuses"])
+def test_a_probe_says_why_it_failed(behaviour):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if behaviour == "refuses":
+        listener.close()
+    else:
+        listener.listen()
+
+    def serve():
+        client, _ = listener.accept()
+        with client:
+            client.recv(4096)
+            if behaviour == "answers 503":
+                client.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+            else:
+                time.sleep(0.5)
+
+    server = threading.Thread(target=serve, daemon=True)
+    if behaviour != "refuses":
+        server.start()
+    failure = ready_backends.probe("127.0.0.1", port, "/health/ready/", timeout=0.2)
+    expected = {
+        "answers 503": "answered 503",
+        "never answers": "no answer within 0.2 s",
+        "refuses": "ConnectionRefusedError: [Errno 111] Connection refused",
+    }
+    assert failure == expected[behaviour]
+    if server.is_alive():
+        server.join(timeout=2)
+    listener.close()
+
+
 def test_a_replica_is_named_after_its_first_passing_probe(replicas):
-    replicas.record({"10.0.0.2": True, "10.0.0.3": False})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": "answered 503"})
     assert replicas.addresses() == ["10.0.0.2"]
-    replicas.record({"10.0.0.2": True, "10.0.0.3": True})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": None})
     assert replicas.addresses() == ["10.0.0.2", "10.0.0.3"]
 
 
 def test_a_ready_replica_is_dropped_after_the_set_number_of_failures_in_a_row(replicas):
-    replicas.record({"10.0.0.2": True, "10.0.0.3": True})
-    replicas.record({"10.0.0.2": True, "10.0.0.3": False})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": None})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": "answered 503"})
     assert replicas.addresses() == ["10.0.0.2", "10.0.0.3"], "one failed probe is not enough"
-    replicas.record({"10.0.0.2": True, "10.0.0.3": False})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": "answered 503"})
     assert replicas.addresses() == ["10.0.0.2"]
-    replicas.record({"10.0.0.2": True, "10.0.0.3": True})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": None})
     assert replicas.addresses() == ["10.0.0.2", "10.0.0.3"], "one pass brings it back"
 
 
 def test_a_replica_gone_from_dns_is_forgotten(replicas):
-    replicas.record({"10.0.0.2": True, "10.0.0.3": True})
-    replicas.record({"10.0.0.2": True})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": None})
+    replicas.record({"10.0.0.2": None})
     assert replicas.addresses() == ["10.0.0.2"]
-    replicas.record({"10.0.0.2": True, "10.0.0.3": False})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": "answered 503"})
     assert replicas.addresses() == ["10.0.0.2"], "a returning address starts as not ready"
 
 
 def test_with_no_replica_ready_every_replica_found_is_named(replicas):
-    replicas.record({"10.0.0.2": False, "10.0.0.3": False})
+    replicas.record({"10.0.0.2": "answered 503", "10.0.0.3": "answered 503"})
     assert replicas.addresses() == ["10.0.0.2", "10.0.0.3"]
     replicas.record({})
     assert replicas.addresses() == []
 
 
 def test_an_a_query_for_the_name_gets_the_ready_replicas(replicas):
-    replicas.record({"10.0.0.2": True, "10.0.0.3": True})
+    replicas.record({"10.0.0.2": None, "10.0.0.3": None})
     ident, flags, addresses = decode(ready_backends.answer(query("backend."), "backend", replicas))
     assert ident == 0x1234
     assert flags & 0x8000 and flags & 0x0100 and flags & 0xF == 0  # a response, RD echoed, NOERROR
@@ -90,7 +133,7 @@ def test_an_a_query_for_the_name_gets_the_ready_replicas(replicas):
 
 
 def test_other_names_types_and_opcodes(replicas):
-    replicas.record({"10.0.0.2": True})
+    replicas.record({"10.0.0.2": None})
     _, flags, addresses = decode(ready_backends.answer(query("db."), "backend", replicas))
     assert flags & 0xF == ready_backends.RCODE_NXDOMAIN and addresses == []
     _, flags, addresses = decode(ready_backends.answer(query("backend.", qtype=28), "backend", replicas))
@@ -100,7 +143,7 @@ def test_other_names_types_and_opcodes(replicas):
 
 
 def test_an_answer_fits_a_plain_udp_reply(replicas):
-    replicas.record({f"10.0.1.{n}": True for n in range(1, 100)})
+    replicas.record({f"10.0.1.{n}": None for n in range(1, 100)})
     response = ready_backends.answer(query("backend."), "backend", replicas)
     assert len(response) <= 512 and len(decode(response)[2]) == ready_backends.MAX_ANSWERS
 
@@ -122,7 +165,7 @@ def test_malformed_packets_get_no_answer(packet, replicas):
 
 
 def test_the_server_answers_over_udp_and_survives_garbage(replicas):
-    replicas.record({"10.0.0.2": True})
+    replicas.record({"10.0.0.2": None})
     server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     server.bind(("127.0.0.1", 0))
     threading.Thread(target=ready_backends.serve_dns, args=(server, "backend", replicas), daemon=True).start()
@@ -168,7 +211,7 @@ def dns_server(replicas, wrap=lambda sock: sock):
 
 
 def test_a_failed_send_costs_one_answer_not_the_dns_loop(replicas):
-    replicas.record({"10.0.0.2": True})
+    replicas.record({"10.0.0.2": None})
     server, thread = dns_server(replicas, RefusingFirstSend)
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.settimeout(5)
@@ -180,7 +223,7 @@ def test_a_failed_send_costs_one_answer_not_the_dns_loop(replicas):
 
 
 def test_the_health_check_asks_a_real_query_and_reads_the_heartbeat(replicas, tmp_path):
-    replicas.record({"10.0.0.2": True})
+    replicas.record({"10.0.0.2": None})
     server, _ = dns_server(replicas)
     port = server.getsockname()[1]
     heartbeat = tmp_path / "heartbeat"
