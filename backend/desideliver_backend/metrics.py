@@ -167,11 +167,12 @@ class BacklogCollector:
 
 
 class BackupCollector:
-    """The last good scheduled backup, read at each scrape from the table the backup
-    script keeps in the database it backs up (deploy/backup/pg-backup.sh, record_success),
-    and PostgreSQL's WAL archiving (pg_stat_archiver) when it archives (deploy/postgres).
-    No table (backups never ran, or are off): no backup series; archiving off: no WAL
-    series. Served by the Celery worker."""
+    """The last good scheduled backup and the last restore drills, read at each scrape from
+    the tables the backup script keeps in the database it backs up
+    (deploy/backup/pg-backup.sh: record_success, drill_if_due), and PostgreSQL's WAL
+    archiving (pg_stat_archiver) when it archives (deploy/postgres). No table (backups or
+    drills never ran, or are off): none of its series; archiving off: no WAL series.
+    Served by the Celery worker."""
 
     def collect(self):
         from django.db import connection
@@ -183,17 +184,28 @@ class BackupCollector:
                     " failed_count FROM pg_stat_archiver WHERE current_setting('archive_mode') <> 'off'"
                 )
                 archiver = cursor.fetchone()
-                cursor.execute("SELECT to_regclass('backup_status') IS NOT NULL")
-                rows = []
-                if cursor.fetchone()[0]:
+                cursor.execute(
+                    "SELECT to_regclass('backup_status') IS NOT NULL, to_regclass('backup_drill') IS NOT NULL"
+                )
+                has_backups, has_drills = cursor.fetchone()
+                rows = drills = []
+                if has_backups:
                     cursor.execute(
                         "SELECT label, extract(epoch FROM succeeded_at), interval_seconds FROM backup_status"
                     )
                     rows = cursor.fetchall()
+                if has_drills:
+                    cursor.execute(
+                        "SELECT label, extract(epoch FROM succeeded_at), extract(epoch FROM failed_at),"
+                        " restore_seconds, interval_seconds FROM backup_drill"
+                    )
+                    drills = cursor.fetchall()
         finally:
             connection.close()  # the HTTP server's thread: its connection goes now
         if archiver is not None:
             yield from self.archiver_metrics(*archiver)
+        if drills:
+            yield from self.drill_metrics(drills)
         if not rows:
             return
         succeeded = GaugeMetricFamily(
@@ -211,6 +223,43 @@ class BackupCollector:
             interval.add_metric([label], interval_seconds)
         yield succeeded
         yield interval
+
+    @staticmethod
+    def drill_metrics(drills):
+        """The RestoreDrillFailing alert compares the two times, as WalArchivingFailing
+        does; RestoreDrillStale reads the success's age against the interval."""
+        families = {
+            "succeeded": GaugeMetricFamily(
+                "desideliver_restore_drill_last_success_timestamp_seconds",
+                "When a restore drill of the scheduled backups last passed, by label.",
+                labels=["label"],
+            ),
+            "failed": GaugeMetricFamily(
+                "desideliver_restore_drill_last_failure_timestamp_seconds",
+                "When a restore drill of the scheduled backups last failed, by label.",
+                labels=["label"],
+            ),
+            "restore": GaugeMetricFamily(
+                "desideliver_restore_drill_restore_seconds",
+                "How long the last passing drill's restore took, by label.",
+                labels=["label"],
+            ),
+            "interval": GaugeMetricFamily(
+                "desideliver_restore_drill_interval_seconds",
+                "How often restore drills are due, by label.",
+                labels=["label"],
+            ),
+        }
+        for label, succeeded_at, failed_at, restore_seconds, interval_seconds in drills:
+            for key, value in (
+                ("succeeded", succeeded_at),
+                ("failed", failed_at),
+                ("restore", restore_seconds),
+                ("interval", interval_seconds),
+            ):
+                if value is not None:
+                    families[key].add_metric([label], float(value))
+        yield from families.values()
 
     @staticmethod
     def archiver_metrics(last_archived, last_failed, failed_count):

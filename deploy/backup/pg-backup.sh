@@ -23,7 +23,9 @@
 # every backup, with a warning, and keeps the health check green.
 # Each good run is recorded in the database it backed up (record_success below), for
 # the BackupStale alert; BACKUP_EXPECTED_SECONDS says how often runs are due when
-# BACKUP_INTERVAL does not (a CronJob's schedule).
+# BACKUP_INTERVAL does not (a CronJob's schedule). Once every BACKUP_DRILL_INTERVAL
+# seconds (a week by default; 0: never) a good run also drills its dump (pg-drill.sh,
+# beside this script): "drill passed: ..." or "drill FAILED: ...", recorded the same way.
 set -eu
 umask 0077 # the dumps hold customers' data
 
@@ -32,7 +34,9 @@ keep="${BACKUP_KEEP:-14}"
 label="${BACKUP_LABEL:-prod}"
 interval="${BACKUP_INTERVAL:-}"
 expected="${BACKUP_INTERVAL:-${BACKUP_EXPECTED_SECONDS:-0}}"
-for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval" "BACKUP_EXPECTED_SECONDS=$expected"; do
+drill_every="${BACKUP_DRILL_INTERVAL:-604800}"
+for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval" "BACKUP_EXPECTED_SECONDS=$expected" \
+  "BACKUP_DRILL_INTERVAL=$drill_every"; do
   case "${setting#*=}" in
     *[!0-9]*) echo "configuration error: ${setting%%=*} must be a whole number of ${setting%%=*}, got '${setting#*=}'" >&2; exit 2 ;;
   esac
@@ -52,7 +56,7 @@ mkdir -p "$dir"
 
 partial=""
 errors="$(mktemp)"
-trap 'rm -f "$errors" ${partial:+"$partial"}' EXIT
+trap 'rm -f "$errors" "$errors.drill" ${partial:+"$partial"}' EXIT
 
 step() { # step WHAT COMMAND...: its output goes to $errors; a failure names WHAT
   what="$1"
@@ -116,6 +120,7 @@ backup_once() {
   echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${base}${media} in $(($(date +%s) - started)) s; $kept kept"
   touch /tmp/backup.ok # the health check reads its age
   record_success
+  drill_if_due "$dir/$name"
 }
 
 # The last good run's time and the interval runs are due at, in a table of its own in
@@ -133,6 +138,48 @@ INSERT INTO backup_status VALUES (:'label', now(), :'expected')
 ON CONFLICT (label) DO UPDATE SET succeeded_at = excluded.succeeded_at, interval_seconds = excluded.interval_seconds;
 SQL
     echo "backup WARNING: the run is not recorded in PostgreSQL: $(tail -n 1 "$errors")" >&2
+  fi
+}
+
+# Due when no drill is recorded for this label within BACKUP_DRILL_INTERVAL, judged by the
+# database: the compose loop and a CronJob's single runs alike. A drill that cannot run at
+# all (a managed database's user without CREATEDB) fails the same loud way.
+drill_if_due() { # drill_if_due DUMP
+  [ "$drill_every" -gt 0 ] || return 0
+  due="$(psql -XAtq -v ON_ERROR_STOP=1 -v label="$label" -v every="$drill_every" 2>"$errors" <<'SQL'
+SELECT to_regclass('backup_drill') IS NULL
+  OR NOT EXISTS (SELECT FROM backup_drill WHERE label = :'label'
+                 AND greatest(succeeded_at, failed_at) > now() - make_interval(secs => :'every'))
+SQL
+)" || due=t
+  [ "$due" = t ] || return 0
+  passed=true
+  if ! sh "$(dirname "$0")/pg-drill.sh" "$1" >"$errors.drill" 2>&1; then
+    passed=false
+    echo "drill FAILED: $(tail -n 1 "$errors.drill" | sed 's/^drill failed: //' | tr -c '[:print:]\n' '?')" >&2
+  fi
+  took="$(sed -n 's/^drill passed: .*the restore took \([0-9]*\) s$/\1/p' "$errors.drill")"
+  [ "$passed" = false ] || tail -n 1 "$errors.drill"
+  rm -f "$errors.drill"
+  if ! psql -XAtq -v ON_ERROR_STOP=1 -v label="$label" -v passed="$passed" -v took="$took" \
+    -v every="$drill_every" >"$errors" 2>&1 <<'SQL'; then
+CREATE TABLE IF NOT EXISTS backup_drill (
+  label text PRIMARY KEY,
+  succeeded_at timestamptz,
+  failed_at timestamptz,
+  restore_seconds integer,
+  interval_seconds integer NOT NULL
+);
+INSERT INTO backup_drill
+VALUES (:'label', CASE WHEN :'passed'::boolean THEN now() END, CASE WHEN NOT :'passed'::boolean THEN now() END,
+        nullif(:'took', '')::integer, :'every')
+ON CONFLICT (label) DO UPDATE SET
+  succeeded_at = coalesce(excluded.succeeded_at, backup_drill.succeeded_at),
+  failed_at = coalesce(excluded.failed_at, backup_drill.failed_at),
+  restore_seconds = coalesce(excluded.restore_seconds, backup_drill.restore_seconds),
+  interval_seconds = excluded.interval_seconds;
+SQL
+    echo "backup WARNING: the drill is not recorded in PostgreSQL: $(tail -n 1 "$errors")" >&2
   fi
 }
 

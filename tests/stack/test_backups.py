@@ -218,6 +218,42 @@ def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_re
     prod_stack.compose("--profile", "backup", "rm", "--force", "backup")
 
 
+def test_a_backup_run_drills_its_dump_when_due_and_a_failed_drill_is_loud(prod_stack):
+    """The backup service's weekly restore drill (deploy/backup/pg-drill.sh), due here after
+    a second, in single runs as a CronJob makes them. A dump that does not restore (every
+    new database copies template1, which here already holds one of the dump's tables) fails
+    the drill in one line, with a failure time the worker serves and no scratch database
+    left; the backup itself stands. The next run's drill passes."""
+    drill_due = ("-e", "BACKUP_INTERVAL=", "-e", "BACKUP_DRILL_INTERVAL=1")
+    once = ("--profile", "backup", "run", "--rm", "--no-deps", *drill_due)
+    template1 = 'psql -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d template1 -c "{}"'
+    prod_stack.exec("db", "sh", "-c", template1.format("CREATE TABLE users_user (id integer)"))
+    try:
+        failing = prod_stack.compose(*once, "backup", check=False)
+    finally:
+        prod_stack.exec("db", "sh", "-c", template1.format("DROP TABLE users_user"))
+    assert failing.returncode == 0, failing.stderr
+    assert "backup ok /backups/desideliver-prod-" in failing.stdout, failing.stdout
+    drills = [line for line in failing.stderr.splitlines() if line.startswith("drill ")]
+    assert len(drills) == 1, failing.stderr
+    assert drills[0].startswith("drill FAILED: /backups/desideliver-prod-"), drills
+    assert "did not restore into a scratch database" in drills[0], drills
+    assert drill_databases(prod_stack) == []
+    served = metrics(prod_stack, "worker")
+    failed_at = sample(served, "desideliver_restore_drill_last_failure_timestamp_seconds", 'label="prod"')
+    assert failed_at is not None and time.time() - 120 < failed_at <= time.time() + 1, served[-2000:]
+    passed_at = sample(served, "desideliver_restore_drill_last_success_timestamp_seconds", 'label="prod"')
+    assert passed_at is None or passed_at < failed_at
+
+    passing = prod_stack.compose(*once, "backup")
+    assert "drill passed: recovery point " in passing.stdout, passing.stdout + passing.stderr
+    served = metrics(prod_stack, "worker")
+    assert sample(served, "desideliver_restore_drill_last_success_timestamp_seconds", 'label="prod"') > failed_at
+    assert sample(served, "desideliver_restore_drill_restore_seconds", 'label="prod"') >= 0
+    assert sample(served, "desideliver_restore_drill_interval_seconds", 'label="prod"') == 1
+    assert drill_databases(prod_stack) == []
+
+
 def backups_volume(stack) -> set[str]:
     listing = stack.compose(
         "--profile", "backup", "run", "--rm", "--no-deps", "--entrypoint", "ls", "backup", "-a", "/backups"

@@ -142,6 +142,50 @@ def test_the_backlog_is_read_when_scraped(customer):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_restore_drills_recorded_by_the_backup_service_are_served():
+    """The table is deploy/backup/pg-backup.sh's (drill_if_due); a label whose drills
+    never passed has a failure time and no success."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+    from prometheus_client import CollectorRegistry
+
+    from desideliver_backend.metrics import BackupCollector
+
+    registry = CollectorRegistry()
+    registry.register(BackupCollector())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE backup_drill (label text PRIMARY KEY, succeeded_at timestamptz, failed_at timestamptz,"
+            " restore_seconds integer, interval_seconds integer NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO backup_drill VALUES ('prod', now() - interval '1 hour', now(), 12, 604800),"
+            " ('new', NULL, now(), NULL, 604800)"
+        )
+    try:
+        with ThreadPoolExecutor(1) as scraper:
+            samples = scraper.submit(
+                lambda: {
+                    (sample.name, sample.labels.get("label")): sample.value
+                    for family in registry.collect()
+                    for sample in family.samples
+                }
+            ).result()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE backup_drill")
+    passed = samples[("desideliver_restore_drill_last_success_timestamp_seconds", "prod")]
+    failed = samples[("desideliver_restore_drill_last_failure_timestamp_seconds", "prod")]
+    assert failed - passed == pytest.approx(3600, abs=5)
+    assert samples[("desideliver_restore_drill_restore_seconds", "prod")] == 12
+    assert samples[("desideliver_restore_drill_interval_seconds", "prod")] == 604800
+    assert ("desideliver_restore_drill_last_failure_timestamp_seconds", "new") in samples
+    assert ("desideliver_restore_drill_last_success_timestamp_seconds", "new") not in samples
+    assert ("desideliver_restore_drill_restore_seconds", "new") not in samples
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_beat_holding_the_scheduling_lock_is_served(monkeypatch):
     """Scraped in a thread of its own, as the metrics server does (the collector closes its
     connection), under a lock key of its own: the dev stack's beat holds the real one."""

@@ -1,0 +1,1 @@
+../../../backup/pg-drill.sh
