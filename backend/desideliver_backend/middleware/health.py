@@ -10,11 +10,13 @@ throttled sign-in and sign-up refuse with 503 and Retry-After). A Redis outage i
 when it starts and at WARNING when it ends, not on every probe.
 The response never carries exception text (host names, versions); the log does.
 The two Redis checks run side by side and are waited for OPTIONAL_WAIT_SECONDS at most,
-together (one deadline, not one each), and a check still hanging from an earlier probe
-is not waited for again:
+together (one deadline, not one each); a check still hanging from an earlier probe is
+not waited for again, and while an outage lasts (a check failed at the last probe) the
+new checks are waited for RECHECK_WAIT_SECONDS only:
 a Redis whose name no longer resolves can hold a lookup for seconds (the socket
 timeouts do not cover DNS), and the edge's probe gives up after two
-(READY_BACKENDS_TIMEOUT), which would take a healthy replica out of rotation.
+(READY_BACKENDS_TIMEOUT), which would take a healthy replica out of rotation; on a busy
+host even one second of each probe of an outage was too much of that budget.
 """
 
 import logging
@@ -68,6 +70,8 @@ def _run(name: str, check) -> str:
 
 
 OPTIONAL_WAIT_SECONDS = 1.0
+# A Redis that is back answers a ping in milliseconds; one that is still down is known.
+RECHECK_WAIT_SECONDS = 0.25
 _pools: dict[int, ThreadPoolExecutor] = {}
 _in_flight: dict[tuple[int, str], Future] = {}
 
@@ -98,7 +102,11 @@ def readiness() -> tuple[int, dict]:
     # Only checks this probe started are waited for: one still hanging from an earlier
     # probe is already known to be slow, and waiting for it again would spend half the
     # edge's probe budget on every probe of an outage, on a busy host all of it.
-    wait([future for future, new in started.values() if new], timeout=OPTIONAL_WAIT_SECONDS)
+    outage = bool(_down_before & OPTIONAL.keys())
+    wait(
+        [future for future, new in started.values() if new],
+        timeout=RECHECK_WAIT_SECONDS if outage else OPTIONAL_WAIT_SECONDS,
+    )
     for name, (future, _) in started.items():
         checks[name] = future.result() if future.done() else _slow(name)
     down = {name for name, result in checks.items() if result != "ok"}

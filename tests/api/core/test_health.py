@@ -88,6 +88,44 @@ def test_redis_checks_that_hang_answer_degraded_within_one_wait(client, monkeypa
     assert sum("no answer within" in record.getMessage() for record in caplog.records) == 2
 
 
+def test_while_an_outage_lasts_a_probe_waits_for_the_redis_checks_briefly(client, monkeypatch):
+    """The first probe of an outage may wait OPTIONAL_WAIT_SECONDS; the next ones, whose
+    checks fail slowly (a lookup that takes seconds, then an error), do not, so that no two
+    probes in a row come near the edge's timeout on a busy host. A Redis that is back is
+    seen at once."""
+    redis = {"down": True, "gate": threading.Event()}
+    finished = []
+
+    def redis_check():
+        done = threading.Event()
+        finished.append(done)
+        try:
+            if redis["down"]:
+                redis["gate"].wait(10)
+                raise ConnectionError("Error -3 connecting to redis:6379. Temporary failure in name resolution.")
+        finally:
+            done.set()
+
+    def fail_the_running_check():
+        redis["gate"].set()
+        assert finished[-1].wait(5)
+        redis["gate"] = threading.Event()
+
+    monkeypatch.setitem(health.OPTIONAL, "redis", redis_check)
+    try:
+        assert client.get("/health/ready/").json()["degraded"] == ["redis"]
+        for _ in range(2):
+            fail_the_running_check()
+            started = time.monotonic()
+            assert client.get("/health/ready/").json()["degraded"] == ["redis"]
+            assert time.monotonic() - started < health.RECHECK_WAIT_SECONDS + 0.2
+        fail_the_running_check()
+        redis["down"] = False
+        assert client.get("/health/ready/").json()["status"] == "ok"
+    finally:
+        redis["gate"].set()
+
+
 def test_only_the_catalogue_cache_down_is_degraded_naming_it(client, settings):
     caches = {**settings.CACHES, "catalogue": {**settings.CACHES["catalogue"], "LOCATION": REDIS_DOWN}}
     with override_settings(CACHES=caches):
