@@ -19,7 +19,9 @@
 # With WAL_ARCHIVING=on (the compose stacks: the database image archives its WAL with
 # pgBackRest, deploy/postgres) each run first takes a pgBackRest base backup, as the
 # postgres user, of the data directory mounted read-only and reached by its socket;
-# pgBackRest keeps its own retention (PGBACKREST_REPO1_RETENTION_FULL). BACKUPS=off stops
+# pgBackRest keeps its own retention (PGBACKREST_REPO1_RETENTION_FULL); with its repository
+# in S3-compatible storage the dump and the new media files go to the same bucket too
+# (copy_off_server). BACKUPS=off stops
 # every backup, with a warning, and keeps the health check green.
 # Each good run is recorded in the database it backed up (record_success below), for
 # the BackupStale alert; BACKUP_EXPECTED_SECONDS says how often runs are due when
@@ -56,7 +58,7 @@ mkdir -p "$dir"
 
 partial=""
 errors="$(mktemp)"
-trap 'rm -f "$errors" "$errors.drill" ${partial:+"$partial"}' EXIT
+trap 'rm -f "$errors" "$errors".* ${partial:+"$partial"}' EXIT
 
 step() { # step WHAT COMMAND...: its output goes to $errors; a failure names WHAT
   what="$1"
@@ -117,7 +119,11 @@ backup_once() {
   if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
     backup_media || return 1
   fi
-  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${base}${media} in $(($(date +%s) - started)) s; $kept kept"
+  offsite=""
+  if [ "${PGBACKREST_REPO1_TYPE:-posix}" = s3 ]; then
+    copy_off_server || return 1
+  fi
+  echo "backup ok $dir/$name $(wc -c <"$dir/$name" | tr -d ' ') bytes${base}${media}${offsite} in $(($(date +%s) - started)) s; $kept kept"
   touch /tmp/backup.ok # the health check reads its age
   record_success
   drill_if_due "$dir/$name"
@@ -181,6 +187,55 @@ ON CONFLICT (label) DO UPDATE SET
 SQL
     echo "backup WARNING: the drill is not recorded in PostgreSQL: $(tail -n 1 "$errors")" >&2
   fi
+}
+
+# With pgBackRest's repository in S3-compatible storage, the dump goes off the server too,
+# into the same bucket under REPO_PATH/dumps/ (encrypted with the repository's passphrase
+# when it has one: openssl's AES-256-CBC with a PBKDF2 key, docs/DEPLOY.md says how to
+# read it back), the BACKUP_KEEP newest kept there; and the media files not yet there,
+# one object each under REPO_PATH/media/ (their names are random and never reused: what
+# is there already is what is here). s3-object is the database image's (deploy/postgres).
+copy_off_server() {
+  prefix="${PGBACKREST_REPO1_PATH:-/var/lib/pgbackrest}"
+  prefix="${prefix#/}"
+  dumps="${prefix:+$prefix/}dumps"
+  object="$dumps/$name"
+  upload="$dir/$name"
+  if [ -n "${PGBACKREST_REPO1_CIPHER_PASS:-}" ]; then
+    object="$object.enc"
+    partial="$dir/.$name.enc.partial"
+    step "encrypting the dump" openssl enc -aes-256-cbc -pbkdf2 -iter 100000 -salt \
+      -pass env:PGBACKREST_REPO1_CIPHER_PASS -in "$dir/$name" -out "$partial" || return 1
+    upload="$partial"
+  fi
+  step "copying the dump off the server" s3-object put "$upload" "$object" || return 1
+  rm -f "$partial"
+  partial=""
+  step "listing the dumps off the server" s3-object list "$dumps/desideliver-$label-" || return 1
+  grep -E "^$dumps/desideliver-$label-[0-9TZ]+\.dump(\.enc)?\$" "$errors" >"$errors.keys" || true
+  stale=$(($(wc -l <"$errors.keys") - keep))
+  if [ "$stale" -gt 0 ]; then
+    for key in $(head -n "$stale" "$errors.keys"); do
+      step "deleting an old dump off the server" s3-object delete "$key" || return 1
+    done
+  fi
+  offsite=", copied to s3://$PGBACKREST_REPO1_S3_BUCKET/$object"
+  if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
+    copy_media_off_server "${prefix:+$prefix/}media" || return 1
+  fi
+}
+
+copy_media_off_server() { # copy_media_off_server KEY-PREFIX
+  step "listing the media off the server" s3-object list "$1/" || return 1
+  mv "$errors" "$errors.keys"
+  (cd "$BACKUP_MEDIA_DIR" && find . -type f | sed 's|^\./||') >"$errors.files"
+  new=0
+  while IFS= read -r file; do
+    grep -qxF "$1/$file" "$errors.keys" && continue
+    step "copying $file off the server" s3-object put "$BACKUP_MEDIA_DIR/$file" "$1/$file" </dev/null || return 1
+    new=$((new + 1))
+  done <"$errors.files"
+  offsite="$offsite, $new new media files to s3://$PGBACKREST_REPO1_S3_BUCKET/$1/"
 }
 
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }

@@ -9,8 +9,10 @@ The module replaces the stack's database volume: it runs last on its stack
 (conftest.LAST_IN_GROUP) and hands the stack back on its default, local repository."""
 
 import json
+import re
 import socket
 import subprocess
+import uuid
 
 import boto3
 import pytest
@@ -130,6 +132,41 @@ def archived(stack, env) -> None:
 
 def order_ids(stack) -> set[int]:
     return {int(row) for row in stack.psql("SELECT id FROM orders_order").split()}
+
+
+def test_each_dump_goes_to_the_bucket_encrypted_and_the_media_files_once(prod_stack, wal_bucket, tmp_path):
+    """The nightly dump off the server: in the WAL's bucket, encrypted with the repository's
+    passphrase (readable with openssl and that passphrase alone), the BACKUP_KEEP newest
+    kept there; the media files copied once each, the ones already there not again."""
+    env, bucket = wal_bucket
+    photo = f"products/off-server-{uuid.uuid4().hex[:8]}.txt"
+    prod_stack.exec("backend", "sh", "-c", f"mkdir -p /app/media/products && echo namaste > /app/media/{photo}")
+    once = ("--profile", "backup", "run", "--rm", "--no-deps", "-e", "BACKUP_INTERVAL=", "-e", "BACKUP_KEEP=1")
+
+    def backup_once() -> str:
+        result = prod_stack.compose(*WITH_S3, *once, "-e", "BACKUP_DRILL_INTERVAL=0", "backup", env=env)
+        return next(line for line in result.stdout.splitlines() if line.startswith("backup ok "))
+
+    first, second = backup_once(), backup_once()
+    assert ", copied to s3://desideliver-wal/desideliver/dumps/desideliver-prod-" in first, first
+    assert re.search(r", [1-9]\d* new media files to s3://desideliver-wal/desideliver/media/", first), first
+    assert ", 0 new media files" in second, "what is in the bucket already is not copied again: " + second
+
+    stored = bucket.list_objects_v2(Bucket=BUCKET, Prefix="desideliver/dumps/")["Contents"]
+    assert [entry["Key"] for entry in stored] == [re.search(r"copied to s3://desideliver-wal/(\S+),", second)[1]]
+    encrypted = tmp_path / "dump.enc"
+    encrypted.write_bytes(bucket.get_object(Bucket=BUCKET, Key=stored[0]["Key"])["Body"].read())
+    assert not encrypted.read_bytes().startswith(b"PGDMP"), "the copy is encrypted"
+    passphrase = env["PGBACKREST_REPO1_CIPHER_PASS_FILE"]
+    decrypted = tmp_path / "dump"
+    run(["openssl", "enc", "-d", "-aes-256-cbc", "-pbkdf2", "-iter", "100000", "-pass", f"file:{passphrase}",
+         "-in", encrypted, "-out", decrypted])  # fmt: skip
+    assert decrypted.read_bytes().startswith(b"PGDMP")
+    assert decrypted.stat().st_size == int(re.search(r"\.dump (\d+) bytes", second)[1]), (
+        "the same dump as on the server"
+    )
+    media = bucket.get_object(Bucket=BUCKET, Key=f"desideliver/media/{photo}")["Body"].read()
+    assert media == b"namaste\n"
 
 
 def test_a_lost_database_volume_comes_back_to_the_last_archived_order_or_to_a_point_in_time(
