@@ -238,14 +238,12 @@ copy_media_off_server() { # copy_media_off_server KEY-PREFIX
   offsite="$offsite, $new new media files to s3://$PGBACKREST_REPO1_S3_BUCKET/$1/"
 }
 
-as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
-
 # A full backup each run: the restore needs no chain of increments, and pgBackRest expires
 # the oldest fulls (and the WAL only they need) past its retention.
 base_backup() {
-  step "pgBackRest stanza" as_postgres pgbackrest stanza-create || return 1
-  step "pgBackRest base backup" as_postgres pgbackrest backup --type=full || return 1
-  step "pgBackRest info" as_postgres pgbackrest info || return 1
+  step "pgBackRest stanza" as-postgres pgbackrest stanza-create || return 1
+  step "pgBackRest base backup" as-postgres pgbackrest backup --type=full || return 1
+  step "pgBackRest info" as-postgres pgbackrest info || return 1
   base=", base backup $(sed -n 's/^ *full backup: \([^ ]*\).*/\1/p' "$errors" | tail -n 1)"
 }
 

@@ -73,7 +73,7 @@ case "$1" in
       query="list-type=2&prefix=$(urlencode "$2")"
       [[ -z "$token" ]] || query="continuation-token=$(urlencode "$token")&$query"
       page="$(s3 "?$query")"
-      sed 's/<Key>/\n<Key>/g' <<<"$page" | sed -n 's/^<Key>\([^<]*\)<\/Key>.*/\1/p'
+      sed -n 's/^<Key>\([^<]*\)<\/Key>.*/\1/p' <<<"${page//<Key>/$'\n'<Key>}"
       token="$(sed -n 's/.*<NextContinuationToken>\([^<]*\)<\/NextContinuationToken>.*/\1/p' <<<"$page")"
       [[ -n "$token" ]] || break
     done

@@ -42,7 +42,7 @@ def base_backup_seconds() -> float:
     started = time.monotonic()
     prod_compose(
         "exec", "-T", "backup", "pgbackrest-entrypoint.sh",
-        "setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "pgbackrest", "backup", "--type=full",
+        "as-postgres", "pgbackrest", "backup", "--type=full",
         direct=True,
     )  # fmt: skip
     return time.monotonic() - started

@@ -44,20 +44,19 @@ pitr_in_db_container() {
 # DIRECTORY, then pgBackRest's options.
 # shellcheck disable=SC2016 # expanded in the container
 pitr_restore_into='
-  as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
   directory="$1"
   [ "$directory" != live ] || directory="$PGDATA"
   install -d -o postgres -g postgres -m 0700 "$directory"
-  as_postgres pgbackrest restore --pg1-path="$directory" "${@:2}" || exit 1
+  as-postgres pgbackrest restore --pg1-path="$directory" "${@:2}" || exit 1
 '
 
 # The scratch database's check: start it on the restored files (no archiving, no TCP),
 # wait for the end of recovery, report the last transaction replayed and the orders.
 # shellcheck disable=SC2016 # expanded in the container
 pitr_verify='
-  query() { as_postgres psql -XAtq -h /tmp -p 5499 -U "$PGBACKREST_PG1_USER" -d "$POSTGRES_DB" -c "$1"; }
+  query() { as-postgres psql -XAtq -h /tmp -p 5499 -U "$PGBACKREST_PG1_USER" -d "$POSTGRES_DB" -c "$1"; }
   failed() { tail -n 5 /tmp/scratch.log; exit 1; }
-  as_postgres pg_ctl -D "$directory" -w -t 600 -l /tmp/scratch.log \
+  as-postgres pg_ctl -D "$directory" -w -t 600 -l /tmp/scratch.log \
     -o "-c archive_mode=off -c listen_addresses= -c unix_socket_directories=/tmp -p 5499" start >/dev/null || failed
   for _ in $(seq 600); do
     in_recovery="$(query "SELECT pg_is_in_recovery()")" || failed
@@ -67,7 +66,7 @@ pitr_verify='
   [ "$in_recovery" = f ] || failed
   echo "recovery point: $(query "SELECT coalesce(pg_last_xact_replay_timestamp()::text, '"'"'the end of the base backup'"'"')")"
   echo "orders: $(query "SELECT count(*) FROM orders_order")"
-  as_postgres pg_ctl -D "$directory" -w -m fast stop >/dev/null
+  as-postgres pg_ctl -D "$directory" -w -m fast stop >/dev/null
 '
 
 # The line an operator needs from a failed restore: pgBackRest's ERROR, else the last one.
