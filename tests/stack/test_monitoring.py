@@ -120,8 +120,12 @@ def test_every_dashboard_panel_query_returns_series(prometheus, prod_stack, shop
         "--profile", "backup", "up", "--detach", "backup", env={**prod_stack.env, "BACKUP_INTERVAL": "3600"}
     )
     try:
-        wait_for(lambda: value(prometheus, "max(desideliver_backup_last_success_timestamp_seconds)") is not None,
-                 timeout=120, what="the backup's time scraped")  # fmt: skip
+        for series in (
+            "desideliver_backup_last_success_timestamp_seconds",
+            "desideliver_restore_drill_last_success_timestamp_seconds",
+        ):  # the first run drills
+            wait_for(lambda: value(prometheus, f"max({series})") is not None,  # noqa: B023 (called at once)
+                     timeout=120, what=f"{series} scraped")  # fmt: skip
     finally:
         prod_stack.compose("--profile", "backup", "rm", "--stop", "--force", "backup")
     queries, empty = panel_queries(), []
