@@ -8,10 +8,9 @@ import yaml
 
 from tests.stack.stack import REPO_DIR, clean_env, run
 
-FILES = ["-f", "docker-compose.prod.yml", "-f", "deploy/swarm/docker-stack.yml"]
 
-
-def rendered(tmp_path, profiles: str = "backup,pooler") -> tuple[dict, str]:
+def rendered(tmp_path, profiles: str = "backup,pooler", **settings: str) -> tuple[dict, str]:
+    """What `scripts/swarm deploy` would deploy (`scripts/swarm render`)."""
     secret = tmp_path / "secret"
     secret.write_text("a-secret-value-long-enough-for-every-one-of-them-0123456789\n")
     env = clean_env(
@@ -19,9 +18,9 @@ def rendered(tmp_path, profiles: str = "backup,pooler") -> tuple[dict, str]:
         COMPOSE_PROFILES=profiles,
         **{name: "" for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
         **{f"{name}_FILE": str(secret) for name in ("SECRET_KEY", "DB_PASSWORD", "REDIS_PASSWORD", "SENDGRID_API_KEY")},
+        **settings,
     )
-    model = run(["docker", "compose", *FILES, "config", "--format", "json"], env=env).stdout
-    stack = run(["python3", str(REPO_DIR / "deploy" / "swarm" / "render_stack.py")], input=model).stdout
+    stack = run([str(REPO_DIR / "scripts" / "swarm"), "render"], env=env).stdout
     path = tmp_path / "stack.json"
     path.write_text(stack)
     return json.loads(stack), str(path)
@@ -71,6 +70,24 @@ def test_the_monitoring_profile_renders_unpublished_with_its_files_as_configs(tm
     targets = {config["target"] for name in MONITORING for config in stack["services"][name].get("configs", [])}
     assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml", "/etc/alertmanager/start.sh",
             "/etc/blackbox_exporter/start.sh", "/etc/grafana/dashboards/api.json"} <= targets  # fmt: skip
+
+
+def test_an_s3_backup_repository_gives_the_database_and_the_backup_service_alone_a_route_out(tmp_path):
+    """COMPOSE_FILE with deploy/backup/s3-repository.yml, as for docker compose and scripts/db."""
+    assert "backup-egress" not in rendered(tmp_path)[0]["networks"], "no route out without it"
+    stack, path = rendered(
+        tmp_path,
+        COMPOSE_FILE="docker-compose.prod.yml:deploy/backup/s3-repository.yml",
+        PGBACKREST_REPO1_TYPE="s3",
+        PGBACKREST_REPO1_S3_BUCKET="desideliver-wal",
+    )
+    run(["docker", "stack", "config", "-c", path])
+    on_the_way_out = {name for name, service in stack["services"].items() if "backup-egress" in service["networks"]}
+    assert on_the_way_out == {"db", "backup"}
+    assert stack["networks"]["backup-egress"] == {"driver": "overlay", "driver_opts": {"encrypted": "true"}}
+    assert stack["networks"]["internal"]["internal"] is True
+    for name in ("db", "backup"):
+        assert stack["services"][name]["environment"]["PGBACKREST_REPO1_TYPE"] == "s3", name
 
 
 def test_every_service_is_reached_by_dns_round_robin_and_the_edge_publishes_on_its_node(tmp_path):
