@@ -6,9 +6,10 @@ Where each piece starts, and why there:
 - Django's middleware is added in the process that loads the app (wsgi.py), before the
   middleware chain is built. Its spans wait for a tracer provider to exist.
 - The provider and its exporter start in each process that serves: a Gunicorn worker
-  (runtime/gunicorn_conf.py, post_fork) or a Celery pool process (runtime/celery.py), with
-  the SQL and Redis instrumentation. Gunicorn's master, which loads the app before it
-  forks, sends nothing: a forked child never shares its exporter's connection.
+  (runtime/gunicorn_conf.py, post_fork), a Celery pool process (runtime/celery.py) or
+  the development server (wsgi.py), with the SQL and Redis instrumentation. Gunicorn's
+  master, which loads the app before it forks, sends nothing: a forked child never
+  shares its exporter's connection.
 - A span's trace is the request's; the request's ID (middleware/request_id.py) is the
   server span's attribute ``request_id``, so a trace leads to the log lines and back.
 """

@@ -1,11 +1,14 @@
 """Tracing (desideliver_backend/tracing.py) against a real OTLP/HTTP endpoint: a request
 to the app as wsgi.py builds it, in a Gunicorn worker's place, sends one trace holding
-the request's span, its SQL and Redis spans and the request's ID; without
-OTEL_EXPORTER_OTLP_ENDPOINT nothing is added to the app."""
+the request's span, its SQL and Redis spans and the request's ID; so does a request to
+the development server; without OTEL_EXPORTER_OTLP_ENDPOINT nothing is added to the app."""
 
+import http.client
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -15,9 +18,10 @@ from tests.otlp_collector import Collector, attributes
 
 BACKEND_DIR = Path(__file__).resolve().parents[3] / "backend"
 
-# What Gunicorn does, in one process: wsgi.py loads the app, post_fork starts tracing.
+# What Gunicorn does, in one process: its master loads wsgi.py, post_fork starts tracing.
 WORKER = """
 import sys
+import gunicorn.arbiter  # noqa: F401 (wsgi.py leaves tracing to post_fork under Gunicorn)
 from desideliver_backend import tracing, wsgi  # noqa: F401 (builds the app, as Gunicorn does)
 from django.conf import settings
 from django.test import Client
@@ -69,6 +73,45 @@ def test_a_request_sends_one_trace_with_its_sql_and_redis_spans_and_its_id(colle
     for _, span in spans:
         leaked = {key: value for key, value in attributes(span).items() if search in str(value)}
         assert not leaked, f"no query string leaves: {span.name} {leaked}"
+
+
+def test_the_development_server_sends_its_traces_too(collector):
+    """runserver loads wsgi.py and serves from the same process: no Gunicorn fork to
+    start tracing in, so wsgi.py does."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "desideliver_backend.settings.test",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",  # milliseconds between exports (5 s by default)
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=BACKEND_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                connection.request("GET", "/api/products/", headers={"Host": "localhost"})
+                assert connection.getresponse().status == 200
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()[-3000:]
+                assert time.monotonic() < deadline, "the development server did not answer within 30 s"
+                time.sleep(0.2)
+            finally:
+                connection.close()
+        while not [span for _, span in collector.spans() if span.kind == span.SPAN_KIND_SERVER]:
+            assert time.monotonic() < deadline, "no server span reached the collector within 30 s"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert {resource["service.name"] for resource, _ in collector.spans()} == {"desideliver-backend"}
 
 
 def test_without_an_endpoint_nothing_is_added_to_the_app(collector):
