@@ -4,8 +4,8 @@
 # One checked backup of the DesiDeliver database into $BACKUP_DIR (default /backups),
 # in the format of scripts/db (pg_dump custom format, desideliver-LABEL-UTCTIME.dump),
 # then deletes all but the $BACKUP_KEEP newest (default 14). With BACKUP_INTERVAL
-# (seconds) it repeats for ever: the compose `backup` service; without, it runs once:
-# a Kubernetes CronJob. Runs in the PostgreSQL image (POSIX sh, pg_dump, pg_restore).
+# (seconds) it repeats for ever, a failed run again after BACKUP_RETRY_SECONDS: the
+# compose `backup` service; without, it runs once: a Kubernetes CronJob. Runs in the PostgreSQL image (POSIX sh, pg_dump, pg_restore).
 # Connection: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, and PGPASSWORD or the
 # file PGPASSWORD_FILE names. Each run logs one line: "backup ok ..." on stdout, or
 # "backup FAILED ..." on stderr. A dump that cannot be read back in full is deleted,
@@ -37,8 +37,9 @@ label="${BACKUP_LABEL:-prod}"
 interval="${BACKUP_INTERVAL:-}"
 expected="${BACKUP_INTERVAL:-${BACKUP_EXPECTED_SECONDS:-0}}"
 drill_every="${BACKUP_DRILL_INTERVAL:-604800}"
+retry="${BACKUP_RETRY_SECONDS:-60}"
 for setting in "BACKUP_KEEP=$keep" "BACKUP_INTERVAL=$interval" "BACKUP_EXPECTED_SECONDS=$expected" \
-  "BACKUP_DRILL_INTERVAL=$drill_every"; do
+  "BACKUP_DRILL_INTERVAL=$drill_every" "BACKUP_RETRY_SECONDS=$retry"; do
   case "${setting#*=}" in
     *[!0-9]*) echo "configuration error: ${setting%%=*} must be a whole number of ${setting%%=*}, got '${setting#*=}'" >&2; exit 2 ;;
   esac
@@ -64,7 +65,9 @@ step() { # step WHAT COMMAND...: its output goes to $errors; a failure names WHA
   what="$1"
   shift
   if ! "$@" >"$errors" 2>&1; then
-    failed "$what: $(tail -n 1 "$errors" | tr -c '[:print:]\n' '?')"
+    # The tool's first error line (pg_dump's is followed by the query it ran), else its last.
+    reason="$(grep -m 1 -i 'error' "$errors" || tail -n 1 "$errors")"
+    failed "$what: $(printf '%s\n' "$reason" | tr -c '[:print:]\n' '?')"
     return 1
   fi
 }
@@ -276,7 +279,14 @@ while :; do
   said="$why"
   sleep 5
 done
+# A failed run is tried again after BACKUP_RETRY_SECONDS (60), not a whole interval later:
+# a dump that raced a migration (a new stack's first run, a deploy during the nightly
+# one) or a network blip must not leave a day without a backup. Each failure is logged;
+# the health check turns unhealthy when none succeeds for two intervals.
 while :; do
-  backup_once || true # logged; the next run tries again, and the health check turns unhealthy
-  sleep "$interval"
+  if backup_once; then
+    sleep "$interval"
+  else
+    sleep "$((retry < interval ? retry : interval))"
+  fi
 done

@@ -254,6 +254,40 @@ def test_a_backup_run_drills_its_dump_when_due_and_a_failed_drill_is_loud(prod_s
     assert drill_databases(prod_stack) == []
 
 
+def test_a_failed_scheduled_run_is_tried_again_soon_not_an_interval_later(prod_stack):
+    """A run that fails is tried again after BACKUP_RETRY_SECONDS (1 s here, 60 by
+    default), not BACKUP_INTERVAL (an hour here) later: once the cause is gone, the next
+    run is good. The cause here: the service pointed at a database that is not yet the
+    shop's (its dump lacks django_migrations), which then becomes one."""
+
+    def in_postgres_database(sql: str) -> None:
+        prod_stack.exec("db", "sh", "-c", f'psql -q -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d postgres -c "{sql}"')
+
+    name = f"{prod_stack.project}-backup-retry"
+    settings = ("PGDATABASE=postgres", "BACKUP_LABEL=retry", "BACKUP_INTERVAL=3600", "BACKUP_RETRY_SECONDS=1",
+                "BACKUP_DRILL_INTERVAL=0")  # fmt: skip
+    options = [option for setting in settings for option in ("-e", setting)]
+
+    def runs() -> list[str]:  # stdout's lines ("backup ok"), then stderr's ("backup FAILED")
+        logs = run(["docker", "logs", name])
+        return [line for line in (logs.stdout + logs.stderr).splitlines() if line.startswith("backup ")]
+
+    in_postgres_database("CREATE TABLE users_user (id integer)")  # what the schedule waits for
+    try:
+        prod_stack.compose("--profile", "backup", "run", "--detach", "--no-deps", "--name", name, *options, "backup")
+        wait_for(lambda: len(runs()) >= 2, timeout=60, what="two runs")
+        assert runs()[:2] == ["backup FAILED: the dump is not of a DesiDeliver database"] * 2, runs()
+        in_postgres_database("CREATE TABLE django_migrations (id integer)")
+        try:
+            good = "backup ok /backups/desideliver-retry-"
+            wait_for(lambda: any(line.startswith(good) for line in runs()), timeout=60, what="a good run")
+        except AssertionError:
+            raise AssertionError(f"no good run after the cause was gone: {runs()[-3:]}") from None
+    finally:
+        run(["docker", "rm", "--force", name], check=False)
+        in_postgres_database("DROP TABLE IF EXISTS users_user, django_migrations, backup_status")
+
+
 def backups_volume(stack) -> set[str]:
     listing = stack.compose(
         "--profile", "backup", "run", "--rm", "--no-deps", "--entrypoint", "ls", "backup", "-a", "/backups"
