@@ -5,7 +5,8 @@
 # in the format of scripts/db (pg_dump custom format, desideliver-LABEL-UTCTIME.dump),
 # then deletes all but the $BACKUP_KEEP newest (default 14). With BACKUP_INTERVAL
 # (seconds) it repeats for ever, a failed run again after BACKUP_RETRY_SECONDS: the
-# compose `backup` service; without, it runs once: a Kubernetes CronJob. Runs in the PostgreSQL image (POSIX sh, pg_dump, pg_restore).
+# compose `backup` service; without, it runs once: a Kubernetes CronJob. Runs in the
+# PostgreSQL image (POSIX sh, pg_dump, pg_restore).
 # Connection: libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, and PGPASSWORD or the
 # file PGPASSWORD_FILE names. Each run logs one line: "backup ok ..." on stdout, or
 # "backup FAILED ..." on stderr. A dump that cannot be read back in full is deleted,
@@ -104,8 +105,11 @@ backup_once() {
   partial="$dir/.$name.partial"
   same_major_version || return 1
   base=""
-  if [ "${WAL_ARCHIVING:-off}" = on ]; then
+  # A retry within the interval takes no second base backup: pgBackRest's retention counts
+  # full backups, and a run failing every minute would expire a week of them in minutes.
+  if [ "${WAL_ARCHIVING:-off}" = on ] && ! younger_than_interval /tmp/base-backup.done; then
     base_backup || return 1
+    touch /tmp/base-backup.done
   fi
   step "pg_dump" pg_dump --format=custom --file="$partial" || return 1
   step "the dump cannot be read" pg_restore --list "$partial" || return 1
@@ -239,6 +243,10 @@ copy_media_off_server() { # copy_media_off_server KEY-PREFIX
     new=$((new + 1))
   done <"$errors.files"
   offsite="$offsite, $new new media files to s3://$PGBACKREST_REPO1_S3_BUCKET/$1/"
+}
+
+younger_than_interval() { # younger_than_interval FILE: it exists, touched within BACKUP_INTERVAL
+  [ -n "$interval" ] && [ -f "$1" ] && [ $(($(date +%s) - $(stat -c %Y "$1"))) -lt "$interval" ]
 }
 
 # A full backup each run: the restore needs no chain of increments, and pgBackRest expires
