@@ -50,11 +50,17 @@ if [ -n "${PGPASSWORD_FILE:-}" ]; then
   PGPASSWORD="$(cat "$PGPASSWORD_FILE")"
   export PGPASSWORD
 fi
+# As the container's PID 1 the shell has no default action for SIGTERM: without the trap
+# every stop and recreate waited out the stop timeout, then killed a run mid-write. With
+# it, a run stops at its next step and the EXIT trap below removes its partial file.
+# Pauses are a background sleep and `wait`, which a trapped signal interrupts at once.
+trap 'exit 143' TERM INT
+pause() { sleep "$1" & wait $!; }
 if [ "${BACKUPS:-on}" = off ]; then
   echo "backup WARNING: backups are off (BACKUPS=off): no base backups, no dumps; a lost database volume cannot be restored" >&2
   touch /tmp/backups.off
   [ -z "$interval" ] && exit 0
-  exec sleep infinity
+  while :; do pause 86400; done
 fi
 mkdir -p "$dir"
 
@@ -285,7 +291,7 @@ while :; do
   esac
   [ "$why" = "$said" ] || echo "backup waiting: $why" >&2
   said="$why"
-  sleep 5
+  pause 5
 done
 # A failed run is tried again after BACKUP_RETRY_SECONDS (60), not a whole interval later:
 # a dump that raced a migration (a new stack's first run, a deploy during the nightly
@@ -293,8 +299,8 @@ done
 # the health check turns unhealthy when none succeeds for two intervals.
 while :; do
   if backup_once; then
-    sleep "$interval"
+    pause "$interval"
   else
-    sleep "$((retry < interval ? retry : interval))"
+    pause "$((retry < interval ? retry : interval))"
   fi
 done

@@ -198,6 +198,10 @@ def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_re
         assert sample(served, "desideliver_backup_interval_seconds", 'label="prod"') == 2
     finally:
         prod_stack.compose("--profile", "backup", "stop", "backup")
+    container = prod_stack.compose("--profile", "backup", "ps", "--all", "-q", "backup").stdout.strip()
+    # Stopped between runs, it ends on the SIGTERM itself (143): not killed when the stop
+    # timeout runs out (137), which made every stop and recreate wait that long.
+    assert run(["docker", "inspect", "-f", "{{.State.ExitCode}}", container]).stdout.strip() == "143"
     runs = backup_runs(prod_stack)
     assert all(line.startswith("backup ok /backups/desideliver-prod-") for line in runs), runs
     assert all(", media /backups/desideliver-prod-media-" in line for line in runs), runs
@@ -206,7 +210,6 @@ def test_the_scheduled_backup_service_keeps_the_newest_checked_dumps_and_they_re
     assert len(dumps) == 2, dumps  # BACKUP_KEEP
     archives = sorted(name for name in stored if name.startswith("desideliver-prod-media-"))
     assert len(archives) == 2, archives  # the same BACKUP_KEEP
-    container = prod_stack.compose("--profile", "backup", "ps", "--all", "-q", "backup").stdout.strip()
     run(["docker", "cp", f"{container}:/backups/{dumps[-1]}", str(tmp_path)])
     run(["docker", "cp", f"{container}:/backups/{archives[-1]}", str(tmp_path)])
     with tarfile.open(tmp_path / archives[-1]) as archive:
