@@ -1,6 +1,7 @@
 """Secrets as files (Docker secrets) instead of environment variables, and rotating passwords."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -67,36 +68,56 @@ def test_the_redis_exporter_reads_the_password_file(stack_with_secret_files):
         stack.compose("--profile", "monitoring", "rm", "--stop", "--force", "redis-exporter")
 
 
-def test_rotating_the_database_and_redis_passwords(prod_stack):
+def test_rotating_the_database_and_redis_passwords(stack_with_secret_files):
+    """The documented rotation (docs/DEPLOY.md, "Rotating credentials") in both forms. The
+    secret files, replaced as an editor saves them: compose cannot see a file's content,
+    so `up --force-recreate`. Then the variables: `up` recreates what uses them."""
+    stack, values = stack_with_secret_files
+    old_db, old_redis = values["DB_PASSWORD"], values["REDIS_PASSWORD"]
+
     new_db, new_redis = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
-    old_env = dict(prod_stack.extra_env)
-    # Database: change the role's password, then give the stack the new one.
-    run([str(REPO_DIR / "scripts" / "db"), "--prod", "rotate-password"], env=prod_stack.env, input=new_db + "\n")
-    # Redis: the new password takes effect when the stack is recreated with it.
-    prod_stack.extra_env.update(DB_PASSWORD=new_db, REDIS_PASSWORD=new_redis)
-    try:
-        prod_stack.up()
-        prod_stack.wait_ready(timeout=60)
-        assert http("GET", prod_stack.url("/api/products/")).status == 200
-        old_login = prod_stack.exec(
+    rotate_database_password(stack, new_db)
+    for name, value in (("DB_PASSWORD", new_db), ("REDIS_PASSWORD", new_redis)):
+        path = Path(stack.extra_env[f"{name}_FILE"])
+        replacement = path.with_name(path.name + ".new")
+        replacement.write_text(value + "\n")
+        replacement.chmod(0o444)
+        replacement.replace(path)
+    stack.up("--force-recreate")
+    assert_passwords(stack, (new_db, new_redis), refused=(old_db, old_redis))
+
+    newest_db, newest_redis = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
+    rotate_database_password(stack, newest_db)
+    stack.extra_env.update(
+        DB_PASSWORD=newest_db, DB_PASSWORD_FILE="", REDIS_PASSWORD=newest_redis, REDIS_PASSWORD_FILE=""
+    )
+    stack.up()
+    assert_passwords(stack, (newest_db, newest_redis), refused=(new_db, new_redis))
+
+
+def rotate_database_password(stack, password: str) -> None:
+    """Changes the role's password, as the stack's operator does first."""
+    run([str(REPO_DIR / "scripts" / "db"), "--prod", "rotate-password"], env=stack.env, input=password + "\n")
+
+
+def assert_passwords(stack, current: tuple[str, str], refused: tuple[str, str]) -> None:
+    """The stack serves on the ``current`` database and Redis passwords; the ``refused`` ones fail."""
+    stack.wait_ready(timeout=60)
+    assert http("GET", stack.url("/api/products/")).status == 200
+    logins = {
+        password: stack.exec(
             "db",
             "sh",
             "-c",
-            f'PGPASSWORD={old_env["DB_PASSWORD"]} psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c ""',
+            f'PGPASSWORD={password} psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c ""',
             check=False,
         )
-        assert old_login.returncode != 0 and "password authentication failed" in old_login.stderr
-        assert prod_stack.redis_cli("ping").stdout.strip() == "PONG"
-        stale = prod_stack.exec(
-            "redis", "redis-cli", "ping", env={"REDISCLI_AUTH": old_env["REDIS_PASSWORD"]}, check=False
-        )
-        assert "PONG" not in stale.stdout
-    finally:
-        # Later tests expect the session's passwords: rotate back the same way.
-        run(
-            [str(REPO_DIR / "scripts" / "db"), "--prod", "rotate-password"],
-            env=prod_stack.env,
-            input=old_env["DB_PASSWORD"] + "\n",
-        )
-        prod_stack.extra_env.update(old_env)
-        prod_stack.up()
+        for password in (current[0], refused[0])
+    }
+    assert logins[current[0]].returncode == 0, logins[current[0]].stderr
+    assert logins[refused[0]].returncode != 0 and "password authentication failed" in logins[refused[0]].stderr
+    pings = {
+        password: stack.exec("redis", "redis-cli", "ping", env={"REDISCLI_AUTH": password}, check=False).stdout
+        for password in (current[1], refused[1])
+    }
+    assert pings[current[1]].strip() == "PONG" and "PONG" not in pings[refused[1]], pings
