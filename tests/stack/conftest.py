@@ -67,11 +67,7 @@ def pytest_collection_modifyitems(config, items):
     its own, or none) apart. The Swarm tests are one group among the others (swarm_mode.py)."""
     groups = {}
     for item in items:
-        used = set(item.fixturenames)
-        if "prod_stack" in used:
-            group = prod_stack_group(item.module)
-        else:
-            group = "dev-stack" if "dev_stack" in used else item.module.__name__.rsplit(".", 1)[-1]
+        group = stack_group(item) or item.module.__name__.rsplit(".", 1)[-1]
         item.add_marker(pytest.mark.xdist_group(group))
         groups[item.nodeid] = group
     rank = {group: position for position, group in enumerate(LONGEST_GROUPS_FIRST)}
@@ -158,6 +154,25 @@ def dev_stack():
     _start(stack, ports)
     yield stack
     stack.down("--volumes")
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """A shared stack's tests are one group, run back to back on one worker: after the last
+    of them the stack goes down, instead of idling (probed every three seconds, its app
+    processes awake) until the session ends beside the stacks still at work."""
+    if nextitem is not None and stack_group(nextitem) == stack_group(item):
+        return
+    if "dev_stack" in item.fixturenames:
+        item.funcargs["dev_stack"].down("--volumes")
+    elif "prod_stack" in item.fixturenames:
+        item.funcargs["prod_stacks"].pop(prod_stack_group(item.module)).down("--volumes")
+
+
+def stack_group(item) -> str | None:
+    """The shared stack an item runs on (its xdist group), if any."""
+    if "prod_stack" in item.fixturenames:
+        return prod_stack_group(item.module)
+    return "dev-stack" if "dev_stack" in item.fixturenames else None
 
 
 def production_stack(group: str = "prod-stack") -> Stack:
