@@ -156,10 +156,13 @@ def dev_stack():
     stack.down("--volumes")
 
 
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """A shared stack's tests are one group, run back to back on one worker: after the last
     of them the stack goes down, instead of idling (probed every three seconds, its app
-    processes awake) until the session ends beside the stacks still at work."""
+    processes awake) until the session ends beside the stacks still at work. After the
+    module fixtures' own teardown, which may still use the stack."""
+    yield
     if nextitem is not None and stack_group(nextitem) == stack_group(item):
         return
     if "dev_stack" in item.fixturenames:
