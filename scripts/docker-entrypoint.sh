@@ -6,7 +6,8 @@
 # applies migrations under a PostgreSQL advisory lock so replicas can start
 # together (DJANGO_MIGRATE_ON_START=false leaves that to a one-off job), and
 # creates the superuser named by DJANGO_SUPERUSER_EMAIL/_PASSWORD if it is missing
-# (manage.py prepare_database; for gunicorn, inside its master process).
+# (manage.py prepare_database; for gunicorn, inside its master process). The Celery
+# worker and beat wait for the migrations, inside their own process too.
 # Any other command (pytest, manage.py ..., bash) runs as it is.
 #
 # Development: started as root with APP_ADOPT_OWNER_OF=/workspace, it first gives the
@@ -69,15 +70,9 @@ if [[ "${DJANGO_MIGRATE_ON_START:-true}" != true ]]; then
   prepare_options=(--wait-only)
 fi
 
-case "$1" in
-  dev-server)
-    python manage.py prepare_database "${prepare_options[@]}"
-    ;;
-  celery-worker | celery-beat)
-    # Never against an older schema: wait until the backend (or a job) has migrated.
-    python manage.py prepare_database --wait-for-migrations
-    ;;
-esac
+if [[ "$1" == dev-server ]]; then
+  python manage.py prepare_database "${prepare_options[@]}"
+fi
 
 # Gunicorn and the Celery worker run several processes, each counting on its own: every
 # process writes its Prometheus counts to files in this directory, and the service sums
@@ -99,7 +94,8 @@ case "$1" in
     ;;
   celery-worker)
     shift
-    worker=(celery -A desideliver_backend.runtime.celery worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@")
+    # The migrations waited for, then the worker, in one process: desideliver_backend/runtime/celery_start.py.
+    worker=(python -m desideliver_backend.runtime.celery_start worker --loglevel "${LOG_LEVEL:-INFO}" --concurrency "${CELERY_CONCURRENCY:-2}" "$@")
     if [[ "${CELERY_WORKER_RELOAD:-false}" == true ]]; then # development: restart on every saved .py file
       exec watchfiles --filter python "${worker[*]}" .
     fi
@@ -108,7 +104,7 @@ case "$1" in
   celery-beat)
     shift
     # No pidfile: a stale one left by a killed container can never stop the next start.
-    exec celery -A desideliver_backend.runtime.celery beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
+    exec python -m desideliver_backend.runtime.celery_start beat --loglevel "${LOG_LEVEL:-INFO}" --pidfile= "$@"
     ;;
   celery-flower)
     shift

@@ -180,6 +180,24 @@ def test_sigterm_stops_gunicorn_gracefully(prod_stack):
     assert http("GET", prod_stack.url("/health/ready/")).status == 200
 
 
+def test_a_stop_while_starting_is_not_ignored(prod_stack):
+    """A stop that lands while a server is still starting (importing Django, waiting for
+    PostgreSQL) ends it at once: as PID 1 it dropped the signal, and the stop waited out
+    the grace period (30 s for a replica, 100 s for a worker) before the engine killed it
+    (desideliver_backend/runtime/startup.py). Stopped right after each start here, with
+    5 s of grace: 137 would be the kill."""
+    services = ("backend", "worker", "beat")
+    try:
+        for service in services:
+            prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", service)
+            container = prod_stack.container_id(service)
+            run(["docker", "stop", "--time", "5", container])
+            state = prod_stack.inspect(service)["State"]
+            assert state["ExitCode"] in {0, 143}, f"{service}: {state}"
+    finally:
+        prod_stack.up(*services)
+
+
 def test_a_stopping_backend_does_not_wait_on_a_silent_connection(prod_stack):
     """A connection that never sent a request (the edge's spare one) is closed at once
     on SIGTERM, like idle kept-alive ones, not held for the 20 s graceful timeout."""

@@ -8,30 +8,19 @@ Django this process set up for prepare_database is the one they run. As two
 processes, a replica paid for starting Python and Django twice: about 1.5 s alone,
 3 to 4 s when every replica starts at once on two CPUs, as `docker compose restart
 backend` makes them, while the edge holds the requests that find no replica
-listening (deploy/caddy/Caddyfile, lb_try_duration).
+listening (deploy/caddy/Caddyfile, lb_try_duration). A stop while starting: startup.py.
 """
 
-import os
 import sys
+
+from desideliver_backend.runtime import startup
 
 
 def main(argv: list[str]) -> None:
+    startup.exit_on_stop_signals()
     split = argv.index("--") if "--" in argv else len(argv)
     prepare_options, gunicorn_options = argv[:split], argv[split + 1 :]
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "desideliver_backend.settings.production")
-    import django
-    from django.core.management import call_command
-    from django.core.management.base import CommandError
-    from django.db import connections
-
-    django.setup()
-    try:
-        call_command("prepare_database", *prepare_options)
-    except CommandError as error:
-        sys.exit(f"CommandError: {error}")
-    # The workers fork from this process: none may share its PostgreSQL sessions.
-    connections.close_all()
+    startup.ready_database(*prepare_options)
 
     from gunicorn.app.wsgiapp import run
 
