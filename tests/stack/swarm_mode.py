@@ -33,6 +33,7 @@ def join(image: str, prefix: str) -> dict:
     stack's placement constraints. Two containers on a bridge network of their own are
     started first: the ones whose names leaving would drop, checked after the leave."""
     network, probes = f"{prefix}-dns", [f"{prefix}-dns-{side}" for side in ("a", "b")]
+    remove_probes({"probes": probes, "network": network})  # an interrupted session's
     run(["docker", "network", "create", network])
     for name in probes:
         # --init: as PID 1 `sleep` would ignore the restart's SIGTERM and wait out its 10 s.
