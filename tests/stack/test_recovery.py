@@ -111,6 +111,8 @@ def wal_bucket(prod_stack, tmp_path_factory):
     finally:
         prod_stack.compose("rm", "--stop", "--force", "backup", check=False)
         prod_stack.compose("up", "--detach", "--wait", "--no-build", "db", "backup", check=False)
+        # The route out that only deploy/backup/s3-repository.yml declares: the stack's own `down` never sees it.
+        run(["docker", "network", "rm", f"{prod_stack.project}_backup-egress"], check=False)
         proxy.__exit__()
         server.terminate()
         server.wait(timeout=10)
