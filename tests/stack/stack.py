@@ -104,9 +104,11 @@ class Stack:
         return run(["docker", "exec", *options, self.running_container(service), *args], check=check)
 
     def running_container(self, service: str) -> str:
-        labels = [f"label=com.docker.compose.{key}" for key in (f"project={self.project}", f"service={service}")]
-        listed = run(["docker", "ps", "--filter", labels[0], "--filter", labels[1],
-                      "--format", '{{.Label "com.docker.compose.container-number"}} {{.ID}}'])  # fmt: skip
+        # Containers of the service's own: images compose built carry its project and service
+        # labels too (the Swarm's tasks run one), and `compose run`'s are one-off.
+        keys = (f"project={self.project}", f"service={service}", "oneoff=False", "container-number")
+        filters = [option for key in keys for option in ("--filter", f"label=com.docker.compose.{key}")]
+        listed = run(["docker", "ps", *filters, "--format", '{{.Label "com.docker.compose.container-number"}} {{.ID}}'])
         numbered = sorted((int(number), container) for number, container in map(str.split, listed.stdout.splitlines()))
         # None running: the first one's name, for docker's own "No such container" or "is not running".
         return numbered[0][1] if numbered else f"{self.project}-{service}-1"
