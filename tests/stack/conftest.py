@@ -163,12 +163,13 @@ def pytest_runtest_teardown(item, nextitem):
     processes awake) until the session ends beside the stacks still at work. After the
     module fixtures' own teardown, which may still use the stack."""
     yield
-    if nextitem is not None and stack_group(nextitem) == stack_group(item):
+    group = stack_group(item)
+    if group is None or (nextitem is not None and stack_group(nextitem) == group):
         return
-    if "dev_stack" in item.fixturenames:
+    if group == "dev-stack":
         item.funcargs["dev_stack"].down("--volumes")
-    elif "prod_stack" in item.fixturenames:
-        item.funcargs["prod_stacks"].pop(prod_stack_group(item.module)).down("--volumes")
+    else:
+        item.funcargs["prod_stacks"].pop(group).down("--volumes")
 
 
 def stack_group(item) -> str | None:
