@@ -105,20 +105,18 @@ def assert_passwords(stack, current: tuple[str, str], refused: tuple[str, str]) 
     """The stack serves on the ``current`` database and Redis passwords; the ``refused`` ones fail."""
     stack.wait_ready(timeout=60)
     assert http("GET", stack.url("/api/products/")).status == 200
-    logins = {
-        password: stack.exec(
-            "db",
-            "sh",
-            "-c",
-            f'PGPASSWORD={password} psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c ""',
-            check=False,
-        )
-        for password in (current[0], refused[0])
-    }
-    assert logins[current[0]].returncode == 0, logins[current[0]].stderr
-    assert logins[refused[0]].returncode != 0 and "password authentication failed" in logins[refused[0]].stderr
-    pings = {
-        password: stack.exec("redis", "redis-cli", "ping", env={"REDISCLI_AUTH": password}, check=False).stdout
-        for password in (current[1], refused[1])
-    }
-    assert pings[current[1]].strip() == "PONG" and "PONG" not in pings[refused[1]], pings
+    accepted = database_login(stack, current[0])
+    assert accepted.returncode == 0, accepted.stderr
+    stale = database_login(stack, refused[0])
+    assert stale.returncode != 0 and "password authentication failed" in stale.stderr
+    assert redis_ping(stack, current[1]).strip() == "PONG"
+    assert "PONG" not in redis_ping(stack, refused[1])
+
+
+def database_login(stack, password: str):
+    login = f'PGPASSWORD={password} psql -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c ""'
+    return stack.exec("db", "sh", "-c", login, check=False)
+
+
+def redis_ping(stack, password: str) -> str:
+    return stack.exec("redis", "redis-cli", "ping", env={"REDISCLI_AUTH": password}, check=False).stdout
