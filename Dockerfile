@@ -67,10 +67,15 @@ COPY backend/desideliver_backend/ /app/desideliver_backend/
 RUN DJANGO_SETTINGS_MODULE=desideliver_backend.settings.build python manage.py collectstatic --noinput -v 0
 
 # runtime-venv: production's virtualenv without the Django apps' static/ directories,
-# which only collectstatic reads: the image serves the collected copies. A stage of its
-# own so that a source change leaves this layer, the image's largest, as it was.
+# which only collectstatic reads (the image serves the collected copies), and without the
+# debugging symbols some wheels' shared libraries carry (about 8 MB; a stack trace of
+# a crash still names each library's exported functions). A stage of its own so that a
+# source change leaves this layer, the image's largest, as it was; binutils stays here.
 FROM deps AS runtime-venv
-RUN find /opt/venv -type d -name static -prune -execdir test -f apps.py \; -exec rm -rf {} +
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends binutils \
+ && find /opt/venv -type d -name static -prune -execdir test -f apps.py \; -exec rm -rf {} + \
+ && find /opt/venv -type f -name '*.so*' -exec strip --strip-unneeded {} +
 
 # production: runtime dependencies and the source only; root owns the code and the
 # app user (always uid 1000 here) can write nothing but media. The source comes last,

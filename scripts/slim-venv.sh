@@ -40,6 +40,19 @@ rm -rf "$sidecar/redoc"
 find "$sidecar" -name '*.map' -delete
 find "$sidecar" \( -name '*.js' -o -name '*.css' \) -exec sed -i '/sourceMappingURL=/d' {} +
 
+# psycopg2-binary bundles its own OpenSSL 3 for libpq (about 7.7 MB), which "upgrading the
+# system libraries will not upgrade" (psycopg's install docs). The base image has OpenSSL 3,
+# kept current by its security updates, and libpq needs only its 3.0 ABI: the bundled names
+# become links to the system's libraries, so a process holds one OpenSSL, the one Python's
+# ssl module uses (two in one process: psycopg/psycopg2#543).
+for bundled in "$site"/psycopg2_binary.libs/lib{ssl,crypto}-*.so.3; do
+  [[ -f "$bundled" ]] || { echo "slim-venv.sh: psycopg2-binary bundles no $bundled: revisit this rule" >&2; exit 1; }
+  name="$(basename "$bundled")"
+  system="$(ldconfig -p | awk -v lib="${name%%-*}.so.3" '$1 == lib { print $NF; exit }')"
+  [[ -n "$system" ]] || { echo "slim-venv.sh: the base image has no ${name%%-*}.so.3" >&2; exit 1; }
+  ln -sf "$system" "$bundled"
+done
+
 # GeoDjango is not an installed app, and nothing imports it otherwise.
 rm -rf "$site/django/contrib/gis"
 

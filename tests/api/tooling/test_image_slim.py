@@ -84,3 +84,16 @@ def test_flower_still_builds_its_web_app_and_words_its_durations():
         loop.close()
     assert humanize.naturaldelta(60) == "a minute"
     assert not (SITE / "tornado" / "test").exists() and not (SITE / "humanize" / "locale").exists()
+
+
+def test_libpq_and_pythons_ssl_share_the_systems_openssl(db):
+    import ssl  # noqa: F401  (Python's OpenSSL, loaded before the query)
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # libpq is loaded and connected
+        cursor.execute("SELECT 1")
+    mapped = {line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if ".so" in line}
+    openssl = {Path(path).resolve() for path in mapped if Path(path).name.startswith(("libssl", "libcrypto"))}
+    assert {path.name for path in openssl} == {"libssl.so.3", "libcrypto.so.3"}, openssl
+    assert all(not str(path).startswith(str(SITE)) for path in openssl), openssl
