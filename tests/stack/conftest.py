@@ -218,6 +218,12 @@ def production_image() -> str:
     return json.loads(stack.compose("config", "--format", "json").stdout)["services"]["backend"]["image"]
 
 
+@pytest.fixture(scope="session")
+def production_database_image(production_image) -> str:
+    """The production stack's database image (PostgreSQL with pgBackRest), built with the backend's."""
+    return json.loads(production_stack().compose("config", "--format", "json").stdout)["services"]["db"]["image"]
+
+
 _shoppers: dict[str, tuple[str, int, int]] = {}
 
 

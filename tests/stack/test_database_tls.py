@@ -30,13 +30,14 @@ def tls_database(production_database_image, tmp_path_factory):
     # PostgreSQL refuses a key file others can read: the image's user gets its own copy.
     start = (
         "install -o postgres -g postgres -m 0600 /certs/key.pem /certs/cert.pem /var/lib/postgresql/"
-        ' && exec docker-entrypoint.sh postgres -c ssl=on -c ssl_cert_file=/var/lib/postgresql/cert.pem'
+        " && exec docker-entrypoint.sh postgres -c ssl=on -c ssl_cert_file=/var/lib/postgresql/cert.pem"
         " -c ssl_key_file=/var/lib/postgresql/key.pem"
     )
     run([
         "docker", "run", "--detach", "--name", server, "--network", network,
         "--network-alias", SERVER_NAME, "--network-alias", OTHER_NAME,
-        "--env", "POSTGRES_USER=desideliver", "--env", "POSTGRES_DB=desideliver", "--env", f"POSTGRES_PASSWORD={PASSWORD}",
+        "--env", "POSTGRES_USER=desideliver", "--env", "POSTGRES_DB=desideliver",
+        "--env", f"POSTGRES_PASSWORD={PASSWORD}",
         "--volume", f"{directory}:/certs:ro", "--entrypoint", "bash", production_database_image, "-c", start,
     ])  # fmt: skip
     try:

@@ -17,6 +17,7 @@ import uuid
 import boto3
 import pytest
 
+from tests.stack.certificates import certificate_authority
 from tests.stack.stack import REPO_DIR, metrics, place_order, run, sample, wait_for
 from tests.stack.tls_proxy import TLSProxy
 
@@ -33,20 +34,6 @@ def gateway(stack, network: str) -> str:
     """The host's address on one of the stack's networks."""
     inspected = json.loads(run(["docker", "network", "inspect", f"{stack.project}_{network}"]).stdout)[0]
     return inspected["IPAM"]["Config"][0]["Gateway"]
-
-
-def certificate_authority(directory, address: str) -> tuple:
-    """A private CA and a server certificate it signed for ADDRESS: (ca, cert, key) paths."""
-    ca, ca_key, cert, key, request = (directory / name for name in ("ca.pem", "ca.key", "cert.pem", "key.pem", "req"))
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run(["openssl", "req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "1", "-subj", "/CN=stack test CA"])
-    run(["openssl", "req", *ec, "-keyout", key, "-out", request, "-subj", f"/CN={address}"])
-    extensions = directory / "san.cnf"
-    extensions.write_text(f"subjectAltName=IP:{address}\n")
-    run(["openssl", "x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert,
-         "-days", "1", "-extfile", extensions])  # fmt: skip
-    ca.chmod(0o644)
-    return ca, cert, key
 
 
 @pytest.fixture(scope="module")
