@@ -1,7 +1,6 @@
 """DNS for the edge that names only the backend replicas passing their readiness check.
 
-usage: python ready_backends.py           (settings from the environment, see .env.example)
-       python ready_backends.py --check   (the container's health check: exit 0 if healthy)
+usage: python ready_backends.py   (settings from the environment, see .env.example)
 
 Caddy finds the replicas by DNS (`dynamic a` in the Caddyfile) but runs no health
 checks on upstreams found that way (caddy#7036, still so in 2.11). This server does
@@ -18,10 +17,11 @@ balancers do): a request then gets the backend's own 503 rather than the edge's 
 If this server is down, Caddy falls back to its static upstream (Docker's DNS, all
 replicas): the edge keeps serving, without the health checks.
 
-It is healthy (--check) while it answers a real A query on its port and its prober
-touched the heartbeat within the last 15 s. One bad packet or failed send costs one
-answer, never the DNS loop; if the loop dies anyway, the process exits, so the
-restart policy starts a new one.
+Its health is a heartbeat file: after every round the prober asks its own port a real
+A query and touches the file only if it was answered, so the container's health check
+is the file's age (a shell `stat`, no Python start per probe). One bad packet or failed
+send costs one answer, never the DNS loop; if the loop dies anyway, the process exits,
+so the restart policy starts a new one.
 
 Standard library only: it runs on the backend image with its own command.
 """
@@ -201,9 +201,8 @@ def dns_query(name: str, ident: int) -> bytes:
     return struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0) + labels + b"\0" + struct.pack("!HH", TYPE_A, CLASS_IN)
 
 
-def check(name: str, port: int, heartbeat: Path, max_age: float = 15.0, timeout: float = 2.0) -> str | None:
-    """What is wrong, or None when healthy: a real A query answered on ``port``, and a
-    heartbeat younger than ``max_age`` seconds."""
+def dns_problem(name: str, port: int, timeout: float = 2.0) -> str | None:
+    """What is wrong with the A query answer on ``port``, or None when it is answered."""
     ident = int.from_bytes(os.urandom(2), "big")
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
@@ -214,13 +213,26 @@ def check(name: str, port: int, heartbeat: Path, max_age: float = 15.0, timeout:
             return f"no DNS answer on udp/{port}: {error}"
     if len(response) < 12 or struct.unpack("!H", response[:2])[0] != ident or response[3] & 0xF:
         return f"a bad DNS answer on udp/{port}"
-    try:
-        age = time.time() - heartbeat.stat().st_mtime
-    except OSError:
-        return f"no heartbeat at {heartbeat}"
-    if age > max_age:
-        return f"the prober's heartbeat is {age:.0f} s old"
     return None
+
+
+class Heartbeat:
+    """Touches ``path`` when this server answers a real A query for ``name`` on ``port``;
+    logs at ERROR when it stops answering (once, until it answers again)."""
+
+    def __init__(self, path: Path, name: str, port: int, timeout: float = 2.0) -> None:
+        self.path, self.name, self.port, self.timeout = path, name, port, timeout
+        self.problem: str | None = None
+
+    def __call__(self) -> None:
+        problem = dns_problem(self.name, self.port, self.timeout)
+        if problem and problem != self.problem:
+            logger.error("unhealthy (the heartbeat stops): %s", problem)
+        elif self.problem and not problem:
+            logger.info("answering again on udp/%d", self.port)
+        self.problem = problem
+        if not problem:
+            self.path.touch()
 
 
 def supervise(dns: threading.Thread, probe_round, interval: float) -> None:
@@ -249,12 +261,8 @@ def main() -> None:
     except ConfigError as error:
         sys.exit(f"ready-backends: {error}")
     # The container's private tmpfs; its health check reads the file's age.
-    heartbeat = Path(os.environ.get("READY_BACKENDS_HEARTBEAT", "/tmp/ready-backends.heartbeat"))  # noqa: S108
-    if sys.argv[1:] == ["--check"]:
-        problem = check(name, listen_port, heartbeat)
-        if problem:
-            print(f"ready-backends unhealthy: {problem}")
-        sys.exit(1 if problem else 0)
+    heartbeat_file = Path(os.environ.get("READY_BACKENDS_HEARTBEAT", "/tmp/ready-backends.heartbeat"))  # noqa: S108
+    heartbeat = Heartbeat(heartbeat_file, name, listen_port, timeout)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     replicas = Replicas(fails)
@@ -264,7 +272,6 @@ def main() -> None:
             found = look_up(name)
             failures = pool.map(lambda address: probe(address, port, path, timeout), found)
             replicas.record(dict(zip(found, failures, strict=True)))
-            heartbeat.touch()
 
         # Listening only once the first round is in: until then Caddy's lookups are
         # refused and it uses its static upstream, rather than an empty answer.
@@ -274,7 +281,13 @@ def main() -> None:
         dns = threading.Thread(target=serve_dns, args=(sock, name, replicas), daemon=True, name="dns")
         dns.start()
         logger.info("answering for %r on udp/%d: replicas passing GET %s on port %d", name, listen_port, path, port)
-        supervise(dns, probe_round, interval)
+        heartbeat()
+
+        def round_and_heartbeat() -> None:
+            probe_round()
+            heartbeat()
+
+        supervise(dns, round_and_heartbeat, interval)
 
 
 if __name__ == "__main__":

@@ -222,20 +222,21 @@ def test_a_failed_send_costs_one_answer_not_the_dns_loop(replicas):
     assert thread.is_alive()
 
 
-def test_the_health_check_asks_a_real_query_and_reads_the_heartbeat(replicas, tmp_path):
+def test_the_heartbeat_beats_only_while_a_real_query_is_answered(replicas, tmp_path, caplog):
     replicas.record({"10.0.0.2": None})
     server, _ = dns_server(replicas)
-    port = server.getsockname()[1]
-    heartbeat = tmp_path / "heartbeat"
-    assert "no heartbeat" in ready_backends.check("backend", port, heartbeat)
-    heartbeat.touch()
-    assert ready_backends.check("backend", port, heartbeat) is None
-    os.utime(heartbeat, (time.time() - 60, time.time() - 60))
-    assert "heartbeat is 60 s old" in ready_backends.check("backend", port, heartbeat)
-    heartbeat.touch()
+    heartbeat_file = tmp_path / "heartbeat"
+    ready_backends.Heartbeat(heartbeat_file, "backend", server.getsockname()[1])()
+    assert heartbeat_file.exists()
+    os.utime(heartbeat_file, (time.time() - 60, time.time() - 60))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
         silent.bind(("127.0.0.1", 0))  # bound, never answering: a dead DNS loop
-        assert "no DNS answer" in ready_backends.check("backend", silent.getsockname()[1], heartbeat, timeout=0.5)
+        heartbeat = ready_backends.Heartbeat(heartbeat_file, "backend", silent.getsockname()[1], timeout=0.2)
+        heartbeat()
+        heartbeat()
+    assert time.time() - heartbeat_file.stat().st_mtime > 50  # left to age: the health check fails
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1 and "no DNS answer" in errors[0].getMessage()
 
 
 def test_when_the_dns_thread_dies_the_process_exits():
