@@ -26,7 +26,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "priority_steps": [0, 3, 6, 9],
     "sep": ":",
     "queue_order_strategy": "priority",
+    # A connect nobody answers (Redis's old address while compose recreates it, a network
+    # partition) fails after this many seconds (redis-py tries three times), not after the
+    # kernel's two minutes of SYN retries: a request queueing an email, and a worker's warm
+    # shutdown, wait seconds at most.
+    "socket_connect_timeout": 1,
 }
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1  # the result backend's client, likewise
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_ALWAYS_EAGER = False

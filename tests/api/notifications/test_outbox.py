@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from desideliver_backend.runtime.celery import WORKER_HEARTBEAT, SingleBeatScheduler, app
 from notifications import services, tasks
@@ -218,3 +219,24 @@ def tasks_cancel() -> int:
     from orders.tasks import cancel_stale_pending_orders
 
     return cancel_stale_pending_orders()
+
+
+def test_a_broker_connect_nobody_answers_fails_in_seconds_not_minutes():
+    """Redis's address dropping packets (its container going away under a recreate, a
+    partition): queueing the email gives up after the connect timeout, so neither the
+    request behind it nor a stopping worker hangs on the kernel's SYN retries."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        # One connection fills the listen queue: the kernel drops every later SYN.
+        with socket.create_connection(server.getsockname()):
+            url = f"redis://127.0.0.1:{server.getsockname()[1]}/1"
+            app.conf.task_always_eager = False  # really sent
+            try:
+                with app.connection_for_write(url) as connection:
+                    started = time.monotonic()
+                    with pytest.raises(OperationalError):
+                        tasks.send_outbox_email.apply_async(args=[1], retry=False, connection=connection)
+                    assert time.monotonic() - started < 10
+            finally:
+                app.conf.task_always_eager = True
