@@ -22,14 +22,24 @@ from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_log
 os.environ.setdefault("HEALTHCHECK_INTERVAL", "3s")
 
 DEV_PORT = 18000
-# Two production stacks, so that their tests run side by side: each module's tests use
-# one of them (SECOND_PROD_STACK_MODULES the second). HTTPS at the edge; plain HTTP on
-# the next port.
+# Three production stacks, so that their tests run side by side on three workers: each
+# module's tests use one of them (PROD_STACK_OF_MODULE; prod-stack unless named there),
+# placed so that the groups take about as long (the summary below measures them). HTTPS
+# at the edge; plain HTTP on the next port.
 PROD_STACKS = {
     "prod-stack": ("desideliver-stacktest-prod", 18100),
     "prod-stack-b": ("desideliver-stacktest-prod-b", 18500),
+    # Its secrets in files (NAME empty, NAME_FILE naming the file), the documented
+    # alternative to variables: every test of its modules proves that form too.
+    "prod-stack-files": ("desideliver-stacktest-secrets", 18300),
 }
-SECOND_PROD_STACK_MODULES = {"test_fuzz", "test_replicas", "test_media_s3", "test_monitoring", "test_recovery"}
+PROD_STACK_OF_MODULE = {
+    **dict.fromkeys(("test_fuzz", "test_replicas", "test_monitoring", "test_recovery"), "prod-stack-b"),
+    **dict.fromkeys(
+        ("test_media_s3", "test_api_docs", "test_supply_chain", "test_tracing", "test_secrets"), "prod-stack-files"
+    ),
+}
+SECRETS_IN_FILES = {"SECRET_KEY": 50, "DB_PASSWORD": 16, "REDIS_PASSWORD": 24}  # name: random bytes
 
 PROD_SECRETS = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -54,9 +64,9 @@ PROD_SECRETS = {
 # The groups that take longest, started first (each worker takes the next group when it is
 # nearly done with one: longest first keeps the last worker from finishing alone).
 # Measured with the summary below; the other groups follow in collection order.
-LONGEST_GROUPS_FIRST = ["prod-stack", "prod-stack-b", "test_swarm", "dev-stack"]
-# Modules that replace their stack's database: after every other module of their group.
-LAST_IN_GROUP = {"test_recovery"}
+LONGEST_GROUPS_FIRST = ["prod-stack", "prod-stack-b", "test_swarm", "prod-stack-files", "dev-stack"]
+# Modules that replace their stack's database or passwords: after every other module of their group.
+LAST_IN_GROUP = {"test_recovery", "test_secrets"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
@@ -80,7 +90,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def prod_stack_group(module) -> str:
-    return "prod-stack-b" if module.__name__.rsplit(".", 1)[-1] in SECOND_PROD_STACK_MODULES else "prod-stack"
+    return PROD_STACK_OF_MODULE.get(module.__name__.rsplit(".", 1)[-1], "prod-stack")
 
 
 _group_seconds: dict[str, float] = {}
@@ -196,16 +206,27 @@ def prod_stacks():
 
 
 @pytest.fixture(scope="module")
-def prod_stack(request, prod_stacks):
+def prod_stack(request, prod_stacks, tmp_path_factory):
     """The module's production stack, started by its first module on this worker."""
     group = prod_stack_group(request.module)
     if group not in prod_stacks:
         stack = production_stack(group)
+        if group == "prod-stack-files":
+            put_secrets_in_files(stack, tmp_path_factory.mktemp("secrets"))
         _start(stack, {name: port for name, port in stack.extra_env.items() if name.endswith("_PORT")})
         stack.trust_edge()
         stack.wait_ready()
         prod_stacks[group] = stack
     return prod_stacks[group]
+
+
+def put_secrets_in_files(stack: Stack, folder) -> None:
+    """SECRETS_IN_FILES as files, new values: NAME empty and NAME_FILE naming its file."""
+    for name, size in SECRETS_IN_FILES.items():
+        path = folder / name.lower()
+        path.write_text(secrets.token_urlsafe(size) + "\n")
+        path.chmod(0o444)  # the backend reads it as uid 1000
+        stack.extra_env.update({name: "", f"{name}_FILE": str(path)})
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 
 from tests.stack.stack import REPO_DIR, demo_staff_login, http, run, wait_for
 
-S3_PORT = 18102
+S3_PORT = 18105  # no stack's port (edge_env and conftest.py give each stack four)
 BUCKET = "desideliver-media"
 REPLICAS = 2
 

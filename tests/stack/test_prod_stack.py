@@ -3,12 +3,14 @@
 import json
 import math
 import re
+import secrets
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.stack.rotation import assert_passwords, rotate_database_password
 from tests.stack.stack import http, run, wait_for
 
 
@@ -269,3 +271,15 @@ def test_one_request_id_follows_a_sign_up_from_the_edge_to_its_email_task(prod_s
     assert all(line["request_id"] == request_id for line in worker_lines)
     edge = [line for line in lines_of("proxy") if line.get("request", {}).get("uri") == "/api/auth/register/"]
     assert [line["request_id"] for line in edge] == [request_id]
+
+
+def test_rotating_the_database_and_redis_passwords(prod_stack):
+    """The documented rotation (docs/DEPLOY.md, "Rotating credentials") in variables: `up`
+    recreates what reads them (test_secrets rotates the secret files' form). The stack keeps
+    the new passwords; later tests read them from its environment."""
+    old_db, old_redis = prod_stack.extra_env["DB_PASSWORD"], prod_stack.extra_env["REDIS_PASSWORD"]
+    new_db, new_redis = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
+    rotate_database_password(prod_stack, new_db)
+    prod_stack.extra_env.update(DB_PASSWORD=new_db, REDIS_PASSWORD=new_redis)
+    prod_stack.up()
+    assert_passwords(prod_stack, (new_db, new_redis), refused=(old_db, old_redis))

@@ -21,8 +21,8 @@ from tests.stack.certificates import certificate_authority
 from tests.stack.stack import REPO_DIR, metrics, place_order, run, sample, wait_for
 from tests.stack.tls_proxy import TLSProxy
 
-S3_PORT = 18103  # HTTPS (pgBackRest speaks nothing else to S3), in front of moto's plain HTTP
-MOTO_PORT = 18104
+S3_PORT = 18106  # HTTPS (pgBackRest speaks nothing else to S3), in front of moto's plain HTTP
+MOTO_PORT = 18107
 BUCKET = "desideliver-wal"
 EMPTY_BUCKET = "desideliver-wal-empty"
 ARCHIVE_TIMEOUT = "2"  # seconds: production's 60, shortened so the test waits little
