@@ -1,20 +1,27 @@
 """A steady stream of requests to the edge while something happens to the stack, counting
 every answer that is not a 2xx and every socket error. Bounded: a few threads on
-loopback, stopped when the block ends."""
+loopback, stopped when the block ends, each at most PER_SECOND requests a second. Four
+threads send one every 10 ms: a window in which the edge or a replica fails requests
+(a replica gone before the edge drops it takes up to ready-backends' probe second) meets
+many of them. A loop as fast as it can go would take the CPU from the stacks beside it
+for no more proof; throughput is scripts/bench's to measure."""
 
 from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 
 from tests.stack.stack import tls_context, wait_for
 
+PER_SECOND = 25  # per thread
+
 
 class Load:
-    def __init__(self, port: int, path: str, threads: int):
-        self.port, self.path, self.threads = port, path, threads
+    def __init__(self, port: int, path: str, threads: int, per_second: float = PER_SECOND):
+        self.port, self.path, self.threads, self.interval = port, path, threads, 1 / per_second
         self.outcomes: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -27,6 +34,7 @@ class Load:
 
     def _run(self) -> None:
         connection = self._connect()
+        next_at = time.monotonic()
         while not self._stop.is_set():
             try:
                 connection.request("GET", self.path)
@@ -39,6 +47,9 @@ class Load:
                 connection = self._connect()
             with self._lock:
                 self.outcomes[outcome] += 1
+            # Paced from the schedule, never catching up in a burst after a slow answer.
+            next_at = max(next_at + self.interval, time.monotonic())
+            self._stop.wait(next_at - time.monotonic())
         connection.close()
 
     @property
