@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from tests.stack.conftest import SECRETS_IN_FILES
-from tests.stack.rotation import assert_passwords, rotate_database_password
+from tests.stack.rotation import assert_passwords, redis_ping, rotate_database_password
 from tests.stack.stack import http
 
 
@@ -25,8 +25,7 @@ def test_the_stack_runs_on_secret_files_alone(prod_stack):
     assert prod_stack.django_shell(settings) == secret(prod_stack, "SECRET_KEY")
     refused = prod_stack.exec("redis", "redis-cli", "ping", check=False)
     assert "NOAUTH" in refused.stdout + refused.stderr
-    password = secret(prod_stack, "REDIS_PASSWORD")
-    assert prod_stack.exec("redis", "redis-cli", "ping", env={"REDISCLI_AUTH": password}).stdout.strip() == "PONG"
+    assert redis_ping(prod_stack, secret(prod_stack, "REDIS_PASSWORD")).strip() == "PONG"
 
 
 def test_the_redis_exporter_reads_the_password_file(prod_stack):
