@@ -21,6 +21,12 @@ if [[ $# -eq 0 ]]; then
   exit 2
 fi
 
+# As a container's PID 1 the shell gets no signal it has not trapped: a stop that lands
+# before the exec below ends the start here, as the server's start-up does once it runs
+# (desideliver_backend/runtime/startup.py), instead of waiting out the grace period.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
 adopt_owner_of() { # adopt_owner_of DIR: the app user takes DIR's owner's uid and gid
   local uid gid
   uid="$(stat -c %u "$1")"

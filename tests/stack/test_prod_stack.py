@@ -4,6 +4,7 @@ import json
 import math
 import re
 import secrets
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -186,18 +187,36 @@ def test_a_stop_while_starting_is_not_ignored(prod_stack):
     """A stop that lands while a server is still starting (importing Django, waiting for
     PostgreSQL) ends it at once: as PID 1 it dropped the signal, and the stop waited out
     the grace period (30 s for a replica, 100 s for a worker) before the engine killed it
-    (desideliver_backend/runtime/startup.py). Stopped right after each start here, with
-    5 s of grace: 137 would be the kill."""
+    (desideliver_backend/runtime/startup.py). Each service starts here against a port
+    where no PostgreSQL answers, so it stays in its start; it is stopped, with 5 s of
+    grace, once its Python process has a SIGTERM handler. 137 would be the kill; with no
+    handler before the server's own (which a start that never reaches PostgreSQL never
+    installs), the wait for one fails."""
     services = ("backend", "worker", "beat")
+    unanswered = {**prod_stack.env, "DB_PORT": "1"}
     try:
         for service in services:
-            prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", service)
+            prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", service, env=unanswered)
             container = prod_stack.container_id(service)
+            wait_for(lambda: python_catches_sigterm(container), timeout=30, what=f"{service}'s SIGTERM handler")
             run(["docker", "stop", "--time", "5", container])
             state = prod_stack.inspect(service)["State"]
             assert state["ExitCode"] in {0, 143}, f"{service}: {state}"
     finally:
         prod_stack.up(*services)
+
+
+def python_catches_sigterm(container: str) -> bool:
+    """The container's PID 1 is the Python start-up (the entrypoint's shell has exec'd it)
+    and catches SIGTERM, read from the host's /proc."""
+    pid = run(["docker", "inspect", "-f", "{{.State.Pid}}", container]).stdout.strip()
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return b"desideliver_backend.runtime" in cmdline and bool(caught & (1 << (signal.SIGTERM - 1)))
 
 
 def test_a_stopping_backend_does_not_wait_on_a_silent_connection(prod_stack):

@@ -6,7 +6,10 @@ that arrived before Gunicorn or Celery installed their handlers (while Python im
 Django, or waited for PostgreSQL) was dropped, and the stop waited out the container's
 grace period, 30 s for a replica and 100 s for a worker, before the engine killed it. A
 `docker compose up -d` that recreated a service seconds after it started hit that window
-(tests/stack/test_prod_stack.py, test_a_stop_while_starting_is_not_ignored).
+(tests/stack/test_prod_stack.py, test_a_stop_while_starting_is_not_ignored). Before
+this process, the entrypoint's shell traps the same signals; between the two, the
+interpreter's own start (about 20 ms) still drops one, which only an init process as
+PID 1 would close.
 """
 
 import os
