@@ -84,14 +84,13 @@ failed() {
   echo "backup FAILED: $*" >&2
 }
 
-keep_newest() { # keep_newest FILE...: deletes all but the newest $keep (the names sort by time); prints how many stay
-  excess=$(($# - keep))
-  while [ "$excess" -gt 0 ]; do
-    rm -f "$1"
-    shift
-    excess=$((excess - 1))
-  done
-  echo "$#"
+# Retention, here and off the server: the names (one a line) beyond the $keep newest.
+# The names end in UTC times, so they sort by age.
+beyond_the_newest() { LC_ALL=C sort | head -n "-$keep"; }
+
+keep_newest() { # keep_newest FILE...: deletes all but the newest $keep; prints how many stay
+  printf '%s\n' "$@" | beyond_the_newest | xargs -r rm -f --
+  echo "$(($# < keep ? $# : keep))"
 }
 
 # pg_dump refuses a newer server ("server version mismatch"): say which image to run instead.
@@ -225,13 +224,10 @@ copy_off_server() {
   rm -f "$partial"
   partial=""
   step "listing the dumps off the server" s3-object list "$dumps/desideliver-$label-" || return 1
-  grep -E "^$dumps/desideliver-$label-[0-9TZ]+\.dump(\.enc)?\$" "$errors" >"$errors.keys" || true
-  stale=$(($(wc -l <"$errors.keys") - keep))
-  if [ "$stale" -gt 0 ]; then
-    for key in $(head -n "$stale" "$errors.keys"); do
-      step "deleting an old dump off the server" s3-object delete "$key" || return 1
-    done
-  fi
+  grep -E "^$dumps/desideliver-$label-[0-9TZ]+\.dump(\.enc)?\$" "$errors" | beyond_the_newest >"$errors.keys" || true
+  while IFS= read -r key; do
+    step "deleting an old dump off the server" s3-object delete "$key" </dev/null || return 1
+  done <"$errors.keys"
   offsite=", copied to s3://$PGBACKREST_REPO1_S3_BUCKET/$object"
   if [ -n "${BACKUP_MEDIA_DIR:-}" ] && [ "${MEDIA_STORAGE:-local}" != "s3" ]; then
     copy_media_off_server "${prefix:+$prefix/}media" || return 1
