@@ -10,6 +10,7 @@ import os
 import secrets
 import socket
 import uuid
+from typing import NamedTuple
 
 import pytest
 
@@ -26,12 +27,18 @@ DEV_PORT = 18000
 # module's tests use one of them (PROD_STACK_OF_MODULE; prod-stack unless named there),
 # placed so that the groups take about as long (the summary below measures them). HTTPS
 # at the edge; plain HTTP on the next port.
-PROD_STACKS = {
-    "prod-stack": ("desideliver-stacktest-prod", 18100),
-    "prod-stack-b": ("desideliver-stacktest-prod-b", 18500),
-    # Its secrets in files (NAME empty, NAME_FILE naming the file), the documented
+class ProdStack(NamedTuple):
+    project: str
+    port: int
+    # SECRETS_IN_FILES as files (NAME empty, NAME_FILE naming the file), the documented
     # alternative to variables: every test of its modules proves that form too.
-    "prod-stack-files": ("desideliver-stacktest-secrets", 18300),
+    secrets_in_files: bool = False
+
+
+PROD_STACKS = {
+    "prod-stack": ProdStack("desideliver-stacktest-prod", 18100),
+    "prod-stack-b": ProdStack("desideliver-stacktest-prod-b", 18500),
+    "prod-stack-files": ProdStack("desideliver-stacktest-secrets", 18300, secrets_in_files=True),
 }
 PROD_STACK_OF_MODULE = {
     **dict.fromkeys(("test_fuzz", "test_replicas", "test_monitoring", "test_recovery"), "prod-stack-b"),
@@ -191,7 +198,7 @@ def stack_group(item) -> str | None:
 
 def production_stack(group: str = "prod-stack") -> Stack:
     """One of the suite's production stacks (PROD_STACKS), not started."""
-    project, port = PROD_STACKS[group]
+    project, port, _ = PROD_STACKS[group]
     env = {**PROD_SECRETS, **edge_env(port)}
     return Stack(project, "docker-compose.prod.yml", port, env, scheme="https")
 
@@ -211,7 +218,7 @@ def prod_stack(request, prod_stacks, tmp_path_factory):
     group = prod_stack_group(request.module)
     if group not in prod_stacks:
         stack = production_stack(group)
-        if group == "prod-stack-files":
+        if PROD_STACKS[group].secrets_in_files:
             put_secrets_in_files(stack, tmp_path_factory.mktemp("secrets"))
         _start(stack, {name: port for name, port in stack.extra_env.items() if name.endswith("_PORT")})
         stack.trust_edge()
@@ -230,19 +237,24 @@ def put_secrets_in_files(stack: Stack, folder) -> None:
 
 
 @pytest.fixture(scope="session")
-def production_image() -> str:
-    """The production stack's backend image, built (from the build cache, after the suite's
-    first session) without starting that stack; the database image with it, which Swarm
-    cannot build."""
+def production_images() -> dict[str, str]:
+    """The production stack's images by service, the backend's and the database's (PostgreSQL
+    with pgBackRest, which Swarm cannot build) built (from the build cache, after the suite's
+    first session) without starting that stack."""
     stack = production_stack()
     stack.compose("build", "backend", "db", timeout=900)
-    return json.loads(stack.compose("config", "--format", "json").stdout)["services"]["backend"]["image"]
+    services = json.loads(stack.compose("config", "--format", "json").stdout)["services"]
+    return {service: services[service]["image"] for service in ("backend", "db")}
 
 
 @pytest.fixture(scope="session")
-def production_database_image(production_image) -> str:
-    """The production stack's database image (PostgreSQL with pgBackRest), built with the backend's."""
-    return json.loads(production_stack().compose("config", "--format", "json").stdout)["services"]["db"]["image"]
+def production_image(production_images) -> str:
+    return production_images["backend"]
+
+
+@pytest.fixture(scope="session")
+def production_database_image(production_images) -> str:
+    return production_images["db"]
 
 
 _shoppers: dict[str, tuple[str, int, int]] = {}
