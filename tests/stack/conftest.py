@@ -23,10 +23,8 @@ from tests.stack.stack import Stack, dev_ports, edge_env, http, register_and_log
 os.environ.setdefault("HEALTHCHECK_INTERVAL", "3s")
 
 DEV_PORT = 18000
-# Three production stacks, so that their tests run side by side on three workers: each
-# module's tests use one of them (PROD_STACK_OF_MODULE; prod-stack unless named there),
-# placed so that the groups take about as long (the summary below measures them). HTTPS
-# at the edge; plain HTTP on the next port.
+
+
 class ProdStack(NamedTuple):
     project: str
     port: int
@@ -35,6 +33,10 @@ class ProdStack(NamedTuple):
     secrets_in_files: bool = False
 
 
+# Three production stacks, so that their tests run side by side on three workers: each
+# module's tests use one of them (PROD_STACK_OF_MODULE; prod-stack unless named there),
+# placed so that the groups take about as long (the summary below measures them). HTTPS
+# at the edge; plain HTTP on the next port.
 PROD_STACKS = {
     "prod-stack": ProdStack("desideliver-stacktest-prod", 18100),
     "prod-stack-b": ProdStack("desideliver-stacktest-prod-b", 18500),

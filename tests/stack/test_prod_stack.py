@@ -7,6 +7,7 @@ import secrets
 import signal
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -198,7 +199,7 @@ def test_a_stop_while_starting_is_not_ignored(prod_stack):
         for service in services:
             prod_stack.compose("up", "--detach", "--no-deps", "--force-recreate", service, env=unanswered)
             container = prod_stack.container_id(service)
-            wait_for(lambda: python_catches_sigterm(container), timeout=30, what=f"{service}'s SIGTERM handler")
+            wait_for(partial(python_catches_sigterm, container), timeout=30, what=f"{service}'s SIGTERM handler")
             run(["docker", "stop", "--time", "5", container])
             state = prod_stack.inspect(service)["State"]
             assert state["ExitCode"] in {0, 143}, f"{service}: {state}"
