@@ -269,10 +269,20 @@ _shoppers: dict[str, tuple[str, int, int]] = {}
 
 @pytest.fixture(scope="module")
 def shopper(prod_stack):
-    """A customer with an address, and a well-stocked product to order (one per stack)."""
+    """A customer with an address, and a well-stocked product to order (one per stack, until
+    a module that CHANGES_THE_CATALOGUE has run on it)."""
     if prod_stack.project not in _shoppers:
         _shoppers[prod_stack.project] = new_shopper(prod_stack)
     return _shoppers[prod_stack.project]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def catalogue_changes(request):
+    """After a module whose tests edit the catalogue as staff do (test_fuzz), the next
+    module on its stack gets a new shopper: the old one's product may be gone or out of stock."""
+    yield
+    if getattr(request.module, "CHANGES_THE_CATALOGUE", False):
+        _shoppers.pop(PROD_STACKS[prod_stack_group(request.module)].project, None)
 
 
 def new_shopper(prod_stack) -> tuple[str, int, int]:

@@ -88,7 +88,9 @@ def test_every_target_is_scraped(prometheus):
 
 
 def test_an_order_and_its_email_move_the_counters(prometheus, prod_stack, shopper):
-    orders = "sum(desideliver_orders_created_total)"
+    # The backend's series: the worker exports the counter too (at 0), and a wait satisfied
+    # by it took the backend's first scrape, every order before this test's, for the +1.
+    orders = 'sum(desideliver_orders_created_total{job="backend"})'
     emails = 'sum(desideliver_celery_tasks_total{task="notifications.tasks.send_outbox_email",outcome="succeeded"})'
     wait_for(lambda: value(prometheus, orders) is not None, timeout=60, what="the backend scraped")
     before_orders, before_emails = value(prometheus, orders), value(prometheus, emails) or 0.0
