@@ -115,8 +115,6 @@ def panel_queries() -> list[tuple[str, str]]:
 def test_every_dashboard_panel_query_returns_series(prometheus, prod_stack, shopper):
     """What Grafana would draw, asked of the stack's Prometheus: a query Prometheus refuses
     fails in api(), a metric renamed or never scraped leaves its panel empty."""
-    for _ in range(2):  # the catalogue cache: a miss, then a hit
-        assert http("GET", prod_stack.url("/api/products/")).status == 200
     # A scheduled backup, as production takes them (its first run is at start).
     prod_stack.compose(
         "--profile", "backup", "up", "--detach", "backup", env={**prod_stack.env, "BACKUP_INTERVAL": "3600"}
@@ -130,6 +128,10 @@ def test_every_dashboard_panel_query_returns_series(prometheus, prod_stack, shop
                      timeout=120, what=f"{series} scraped")  # fmt: skip
     finally:
         prod_stack.compose("--profile", "backup", "rm", "--stop", "--force", "backup")
+    # Requests after the backup's `up`, which may have recreated the backend (when an earlier
+    # module left it on other settings): a new backend has no request series until one comes.
+    for _ in range(2):  # the catalogue cache: a miss, then a hit
+        assert http("GET", prod_stack.url("/api/products/")).status == 200
     queries, empty = panel_queries(), []
 
     def every_panel_has_series() -> bool:
